@@ -1,0 +1,1 @@
+// NetHealAgent: see Package.swift for this layer's role.

@@ -1,0 +1,1 @@
+// NetHealConfig: see Package.swift for this layer's role.

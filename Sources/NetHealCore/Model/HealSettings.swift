@@ -1,0 +1,76 @@
+/// The protocol and decision settings every node of a cluster shares (the cluster file's `protocol:`
+/// section). Every field has a documented default; `validate()` checks ranges once.
+public struct HealSettings: Hashable, Sendable {
+    // MARK: Gossip
+
+    /// How often a node makes a new view and sends it. Default 1 s.
+    public var gossipInterval: Duration = .seconds(1)
+    /// How many peers a node sends its view to per gossip round (all peers when there are fewer). Default 8.
+    public var gossipFanout: Int = 8
+    /// How many other members' latest views a datagram relays besides the sender's own. Default 2.
+    public var relayedViewsPerDatagram: Int = 2
+    /// A peer not heard directly for this long counts as unreachable in this node's view. Default 4 s.
+    public var peerSilenceTimeout: Duration = .seconds(4)
+    /// A peer's view counts as evidence for this long after it was received (local clock). Default 8 s.
+    public var viewFreshness: Duration = .seconds(8)
+
+    // MARK: Own probes
+
+    /// How often a probe round runs over the upstream targets. Default 1 s.
+    public var probeInterval: Duration = .seconds(1)
+    /// How long one probe waits for an answer. Default 800 ms.
+    public var probeTimeout: Duration = .milliseconds(800)
+    /// Consecutive failed rounds (no target answered) before upstream counts as failing (K). Default 3.
+    public var failureRounds: Int = 3
+    /// Consecutive good rounds before a failing upstream counts as up again (hysteresis). Default 2.
+    public var recoveryRounds: Int = 2
+
+    // MARK: Decision
+
+    /// Accusers needed to heal: this fraction of the peers this node holds fresh views from, rounded
+    /// down, plus one (a strict majority at 0.5). Default 0.5.
+    public var accuserQuorumFraction: Double = 0.5
+    /// Lower bound on the accusers needed, whatever the fraction gives. Default 1.
+    public var accuserQuorumMinimum: Int = 1
+    /// With own probes failing and no peer heard for this long, the node counts as isolated. Default 6 s.
+    public var isolationWindow: Duration = .seconds(6)
+    /// What an isolated node does (its own interface is the most likely fault). Default `.heal`.
+    public var isolationPolicy: IsolationPolicy = .heal
+
+    // MARK: Storm guard
+
+    /// A node does not start a heal while more than this many fresh peers are healing. Default 1.
+    public var maxConcurrentHeals: Int = 1
+    /// ...nor while more than this fraction of fresh peers are healing. Default 0.2.
+    public var maxConcurrentHealFraction: Double = 0.2
+
+    // MARK: Pacing
+
+    /// Minimum time between two heals of this node. Default 60 s.
+    public var minHealInterval: Duration = .seconds(60)
+    /// Wait after a heal that did not help; doubles per consecutive failure. Default 60 s.
+    public var backoffInitial: Duration = .seconds(60)
+    /// Upper bound of the backoff. Default 1 h.
+    public var backoffMax: Duration = .seconds(3600)
+    /// At most this many heals per `healBudgetWindow`. Default 3.
+    public var maxHealsPerWindow: Int = 3
+    /// The window of the heal budget. Default 1 h.
+    public var healBudgetWindow: Duration = .seconds(3600)
+    /// Time after a heal before its outcome is judged by the probes. Default 10 s.
+    public var settleTime: Duration = .seconds(10)
+
+    // MARK: Effects
+
+    /// Decide and record "would heal", never perform the heal. Default false.
+    public var dryRun: Bool = false
+
+    public init() {}
+}
+
+/// What a node does when its own probes fail and it has heard no peer for the isolation window.
+public enum IsolationPolicy: String, Hashable, Sendable, CaseIterable {
+    /// Heal: a node that hears nobody most likely has a dead interface (default).
+    case heal
+    /// Hold: never heal without a peer's accusation.
+    case hold
+}

@@ -1,0 +1,1 @@
+// NetHealSimulator: see Package.swift for this layer's role.

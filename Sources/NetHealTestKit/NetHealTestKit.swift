@@ -1,0 +1,2 @@
+// NetHealTestKit: see Package.swift for this layer's role.
+import NetHealCore

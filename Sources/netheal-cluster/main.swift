@@ -1,0 +1,3 @@
+import NetHealCLI
+
+await Entry.main()
