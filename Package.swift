@@ -9,6 +9,7 @@ import PackageDescription
 //   NetHealConfig    cluster file + node file parsing and validation, key files
 //   NetHealAgent     the SwiftNIO shell: UDP gossip, probes, heal actions, control socket, systemd
 //   NetHealSimulator deterministic fleet simulator driving the same core
+//   NetHealLab       a real fleet in network namespaces (lab scenarios, the demo)
 //   NetHealCLI       the `netheal-cluster` commands (swift-argument-parser)
 let package = Package(
     name: "netheal-cluster",
@@ -44,11 +45,12 @@ let package = Package(
             ]
         ),
         .target(name: "NetHealSimulator", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium"]),
+        .target(name: "NetHealLab", dependencies: ["NetHealCore", "NetHealSodium", "NetHealConfig"]),
         .target(name: "NetHealTestKit", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium"]),
         .target(
             name: "NetHealCLI",
             dependencies: [
-                "NetHealCore", "NetHealWire", "NetHealSodium", "NetHealConfig", "NetHealAgent", "NetHealSimulator",
+                "NetHealCore", "NetHealWire", "NetHealSodium", "NetHealConfig", "NetHealAgent", "NetHealSimulator", "NetHealLab",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "NetHealConfigTests", dependencies: ["NetHealConfig", "NetHealTestKit"]),
         .testTarget(name: "NetHealAgentTests", dependencies: ["NetHealAgent", "NetHealTestKit"]),
         .testTarget(name: "NetHealSimulatorTests", dependencies: ["NetHealSimulator", "NetHealTestKit"]),
+        .testTarget(name: "NetHealLabTests", dependencies: ["NetHealLab", "NetHealTestKit"]),
         .testTarget(
             name: "NetHealCLITests",
             dependencies: ["NetHealCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -1,0 +1,1 @@
+// NetHealLab: see Package.swift for this layer's role.
