@@ -40,7 +40,7 @@ public struct EncodedDatagram: Hashable, Sendable {
     /// How many relayed views the datagram carries.
     public var relayedCount: Int
     /// How many of the offered relayed views were left out: they did not fit in 1,400 bytes, were of the
-    /// sender itself, repeated an earlier origin, or were not encoded for this roster.
+    /// sender itself, repeated an earlier origin, or were not encoded for this roster (cluster id, size).
     public var droppedRelayed: Int
 }
 
@@ -84,7 +84,7 @@ public struct DatagramEncoder: Sendable {
         seen[view.origin.int] = true
         for candidate in relayed where chosen.count + 1 < capacity {
             let origin = candidate.origin.int
-            guard candidate.bytes.count == size, origin < roster.count, !seen[origin] else { continue }
+            guard origin < roster.count, !seen[origin], isEncodedForThisRoster(candidate.bytes) else { continue }
             seen[origin] = true
             chosen.append(candidate)
         }
@@ -100,6 +100,17 @@ public struct DatagramEncoder: Sendable {
     }
 
     // MARK: Fields
+
+    /// True when `bytes` has this roster's view length, cluster id and member count (a view kept from
+    /// before a cluster file change would make every receiver reject the whole datagram).
+    private func isEncodedForThisRoster(_ bytes: [UInt8]) -> Bool {
+        let idCount = clusterID.count
+        guard bytes.count == viewBytes, bytes[1] == UInt8(truncatingIfNeeded: idCount),
+            bytes[2..<(2 + idCount)].elementsEqual(clusterID)
+        else { return false }
+        let countAt = 2 + idCount + WireFormat.memberCountDelta
+        return Int(bytes[countAt]) << 8 | Int(bytes[countAt + 1]) == roster.count
+    }
 
     private func check(_ view: ReachabilityView, signer: some ViewSigner) throws(EncodeError) {
         guard WireFormat.clusterIDBytes.contains(clusterID.count) else { throw .badClusterID(byteCount: clusterID.count) }

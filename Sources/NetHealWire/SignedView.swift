@@ -4,7 +4,8 @@ import NetHealCore
 ///
 /// Only the encoder (signing) and the decoder (verifying) make these, so `bytes` is always a valid
 /// signed encoding of `view` for the roster it was made with. The shell keeps the latest `SignedView`
-/// of each member and relays `bytes` unchanged; the origin's signature travels with them.
+/// of each member and relays `bytes` unchanged; the origin's signature travels with them. A signed view
+/// belongs to the roster it was made with: drop kept views when the cluster file changes.
 public struct SignedView: Hashable, Sendable {
     /// The decoded fields.
     public let view: ReachabilityView

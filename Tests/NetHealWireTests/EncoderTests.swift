@@ -68,10 +68,14 @@ import Testing
     }
 
     @Test func relayedViewsOfAnotherRosterAreDropped() throws {
-        let other = try TestFleet(size: 9)
-        let foreign = try other.signed(other.view(of: 3))
-        let encoded = try fleet.datagram(fleet.view(of: 0), relaying: [foreign])
-        #expect(encoded.relayedCount == 0 && encoded.droppedRelayed == 1)
+        // Other member count; other cluster id of the same length; and a roster whose views happen to have
+        // the same length (11-byte id, 9 members: 104 + 11 + 3 = 118 = 104 + 12 + 2).
+        let foreign = [try TestFleet(size: 9), try TestFleet(size: 5, clusterID: "test-clustex"),
+                       try TestFleet(size: 9, clusterID: "test-cluste")]
+        let views = try foreign.map { try $0.signed($0.view(of: 3)) }
+        #expect(views[2].bytes.count == fleet.encoder.viewBytes)
+        let encoded = try fleet.datagram(fleet.view(of: 0), relaying: views)
+        #expect(encoded.relayedCount == 0 && encoded.droppedRelayed == 3)
     }
 
     @Test func everyDatagramOfASenderIsUniqueBecauseTheSequenceChanges() throws {
