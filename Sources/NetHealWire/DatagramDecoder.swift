@@ -28,7 +28,7 @@ public struct DatagramDecoder: Sendable {
         self.verifier = verifier
     }
 
-    /// Decodes `bytes` (docs/protocol.md, "Validation order"). On success the watermarks of every
+    /// Decodes `bytes` (docs/protocol.md §5, validation order). On success the watermarks of every
     /// accepted view's origin are advanced to its version; on failure they are left unchanged.
     public func decode(
         _ bytes: some Collection<UInt8>, watermarks: inout ViewWatermarks
