@@ -6,6 +6,8 @@ public enum DecisionRule: String, Hashable, Sendable, Codable, CaseIterable {
     case ownProbesOK = "own-probes-ok"
     /// Own probes have started failing, fewer than `failureRounds` rounds in a row.
     case ownProbesSuspect = "own-probes-suspect"
+    /// The upstream counts as failing but the last probe round answered (recovery hysteresis): never cycle.
+    case ownProbesRecovering = "own-probes-recovering"
     /// Own probes fail and no peer was heard for `isolationWindow` (or the cluster has one member): heal.
     case isolationHeal = "isolation-heal"
     /// As `isolationHeal`, but `isolationPolicy` is `.hold`.

@@ -59,6 +59,11 @@ extension NodeCore {
             return Verdict(
                 state: .suspect, rule: .ownProbesSuspect,
                 reason: "own probes failed \(probes.failedInARow) round(s) in a row; \(settings.failureRounds) needed")
+        case .failing where probes.failedInARow == 0:
+            // The last round answered: never cycle, even before the hysteresis declares the upstream up.
+            return Verdict(
+                state: .suspect, rule: .ownProbesRecovering,
+                reason: "own probes answer again (\(probes.goodInARow) good round(s), \(settings.recoveryRounds) needed)")
         case .failing:
             break
         }

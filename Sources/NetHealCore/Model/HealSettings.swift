@@ -39,9 +39,10 @@ public struct HealSettings: Hashable, Sendable {
 
     // MARK: Storm guard
 
-    /// A node does not start a heal while more than this many fresh peers are healing. Default 1.
+    /// At most this many members heal at once: a node does not start a heal while this many fresh peers
+    /// are healing (or waiting ahead of it). Default 1.
     public var maxConcurrentHeals: Int = 1
-    /// ...nor while more than this fraction of fresh peers are healing. Default 0.2.
+    /// ...nor while floor(this fraction × (fresh peers + 1)) are; the limit is never below 1. Default 0.2.
     public var maxConcurrentHealFraction: Double = 0.2
     /// How long a node announces its intent (`DecisionState.waiting`) before it starts a heal, so that
     /// two nodes wanting to heal at once see each other and the lower priority yields. Default 1 s.
