@@ -57,6 +57,25 @@ import Testing
         #expect(announced)
     }
 
+    @Test func leavingTheHealIsAnnouncedToEveryPeer() throws {
+        var settings = HealSettings()
+        settings.gossipFanout = 2
+        var solo = Solo(size: 7, me: 3, settings: settings)
+        solo.probesOK = false
+        solo.advance(.seconds(8)) { solo in
+            for peer in [0, 1, 2, 4, 5, 6] { solo.view(from: peer, reachOfMe: .unreachable) }
+        }
+        #expect(solo.core.state == .healing)
+        solo.probesOK = true
+        solo.effects = []
+        solo.advance(.seconds(12))
+        #expect(solo.core.state == .healthy)
+        let farewell = solo.effects.contains {
+            if case .gossip(let content, let to, _) = $0 { content.decision == .healthy && to.count == 6 } else { false }
+        }
+        #expect(farewell)
+    }
+
     /// Three nodes want to heal at once. One-way faults from the start (so that no pre-fault view
     /// vouches for anyone): b0, b1, b2 (n0...n2) transmit to nobody except b0 → b1 and b1 → b2, so each
     /// sees the state of the ones ahead of it but nobody vouches for them; n3...n6 are healthy and

@@ -8,8 +8,9 @@ extension NodeCore {
         var wantsHeal: Bool { rule == .accuserQuorumHeal || rule == .isolationHeal }
     }
 
-    /// Re-decide. Returns true when the node entered an announcing state (waiting, healing, dry-run
-    /// healing): its view then goes to every peer at once.
+    /// Re-decide. Returns true when the node entered or left an announcing state (waiting, healing,
+    /// dry-run healing): its view then goes to every peer at once, so that peers' storm guards neither
+    /// miss the intent nor keep counting a heal that has ended.
     @discardableResult
     mutating func evaluate(now: Instant, effects: inout [CoreEffect]) -> Bool {
         let before = (state, rule)
@@ -34,7 +35,7 @@ extension NodeCore {
         }
         guard (state, rule) != before else { return false }
         effects.append(.decisionChanged(record(now: now)))
-        return Self.announces(state) && state != before.0
+        return state != before.0 && (Self.announces(state) || Self.announces(before.0))
     }
 
     static func announces(_ state: DecisionState) -> Bool {
@@ -82,7 +83,9 @@ extension NodeCore {
             return Verdict(
                 state: .hold, rule: .voucherHold,
                 reason: "own probes fail but \(t.vouchers.count) fresh peer(s) still reach me (\(names(t.vouchers)))"
-                    + ": not my interface")
+                    + ": not my interface"
+                    + (t.upstreamFailing.isEmpty && t.accusers.isEmpty && t.fresh > 0
+                        ? "; no fresh peer fails upstream: suspect a local route or firewall fault" : ""))
         }
         if t.accusers.count >= t.quorum {
             return Verdict(
