@@ -49,49 +49,50 @@ public enum SecretKeyFile {
 
     /// Loads the seed from `path`, refusing a file that group or others can access, a file owned by
     /// another (non-root) user, anything but a regular file, and malformed content.
-    public static func load(path: String) throws(ConfigProblems) -> [UInt8] {
-        func fail(_ message: String) -> ConfigProblems {
-            ConfigProblems([ConfigProblem(file: path, line: nil, column: nil, field: "", message: message)])
+    public static func load(path: String) throws(SecretKeyError) -> [UInt8] {
+        func fail(_ reason: SecretKeyError.Reason, _ message: String) -> SecretKeyError {
+            SecretKeyError(reason: reason, problem: ConfigProblem(file: path, line: nil, column: nil, field: "", message: message))
         }
         let fd: Int32
         do {
             fd = try FileIO.openFile(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
         } catch {
             if error.errno == ENOENT {
-                throw fail("secret key file does not exist — create it on this node with `netheal-cluster keygen --out \(path)` and put the printed public key in the cluster file")
+                throw fail(.missing, "secret key file does not exist — create it on this node with `netheal-cluster keygen --out \(path)` and put the printed public key in the cluster file")
             }
             if error.errno == EACCES {
-                throw fail("cannot open the secret key file: permission denied — run as the user that owns it (root)")
+                throw fail(.permissionDenied, "cannot open the secret key file: permission denied — run as the user that owns it (root)")
             }
-            throw fail("cannot open the secret key file: \(error)")
+            throw fail(.io, "cannot open the secret key file: \(error)")
         }
         defer { close(fd) }
-        let status: FileIO.Status
         let bytes: [UInt8]
         do {
-            status = try FileIO.status(fd)
+            let status = try FileIO.status(fd)
             guard status.isRegularFile else {
-                throw fail("the secret key file is not a regular file — point secret_key_file at the file `netheal-cluster keygen` wrote")
+                throw fail(.notRegularFile, "the secret key file is not a regular file — point secret_key_file at the file `netheal-cluster keygen` wrote")
             }
             if let why = permissionProblem(mode: status.mode) {
-                throw fail("\(why) (mode \(octal(status.mode))); run: chmod 600 \(path)")
+                throw fail(.insecurePermissions, "\(why) (mode \(octal(status.mode))); run: chmod 600 \(path)")
             }
             let me = FileIO.effectiveUserID
             guard status.owner == me || status.owner == 0 else {
-                throw fail("the secret key file is owned by uid \(status.owner), not by uid \(me) that reads it nor by root — run: chown \(me) \(path)")
+                throw fail(.wrongOwner, "the secret key file is owned by uid \(status.owner), neither by uid \(me) that reads it nor by root — run: chown \(me) \(path)")
             }
             guard status.size <= maximumBytes else {
-                throw fail("the secret key file is \(status.size) bytes; a key file is one short line — is this the right file?")
+                throw fail(.malformed, "the secret key file is \(status.size) bytes; a key file is one short line — is this the right file?")
             }
             bytes = try FileIO.readAll(fd, limit: maximumBytes, path: path)
-        } catch let error as FileIO.Failure {
-            throw fail("cannot read the secret key file: \(error)")
-        } catch let problems as ConfigProblems {
-            throw problems
+        } catch let error as SecretKeyError {
+            throw error
         } catch {
-            throw fail("cannot read the secret key file: \(error)")
+            throw fail(.io, "cannot read the secret key file: \(error)")
         }
-        return try parse(bytes, file: path)
+        do {
+            return try parse(bytes, file: path)
+        } catch {
+            throw SecretKeyError(reason: .malformed, problem: error.problems[0])
+        }
     }
 
     /// Why `mode` is too open for a secret key, or nil when only the owner has access.
@@ -148,4 +149,19 @@ public enum SecretKeyFile {
         let digits = String(mode, radix: 8)
         return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
+}
+
+/// Why a secret key file was refused: the reason (for callers that treat some reasons differently,
+/// e.g. `config check` on a machine that is not the node) and the problem with its fix.
+public struct SecretKeyError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kinds of refusal.
+    public enum Reason: Hashable, Sendable {
+        case missing, permissionDenied, notRegularFile, insecurePermissions, wrongOwner, malformed, io
+    }
+
+    public var reason: Reason
+    /// The problem, naming the file and the fix.
+    public var problem: ConfigProblem
+
+    public var description: String { problem.description }
 }
