@@ -21,7 +21,7 @@ enum YAMLSource {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            record(error, problems: problems)
+            record(error, text: text, problems: problems)
             return nil
         } catch {
             problems.add(nil, "", "cannot parse YAML: \(error)")
@@ -35,7 +35,7 @@ enum YAMLSource {
     }
 
     /// Records a Yams/libyaml error as a syntax problem at its position.
-    private static func record(_ error: YamlError, problems: ProblemCollector) {
+    private static func record(_ error: YamlError, text: String, problems: ProblemCollector) {
         let fix = "fix the YAML syntax (indent with spaces, `key: value`, `- item` for lists)"
         switch error {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
@@ -44,15 +44,35 @@ enum YAMLSource {
             if let context { text = "\(context.text) (line \(context.mark.line)), \(problem)" }
             problems.add(SourceMark(line: mark.line, column: mark.column), "", "YAML syntax error: \(text) — \(fix)")
         case let .duplicatedKeysInMapping(duplicates, context):
-            let keys = duplicates.sorted().map { "`\($0)`" }.joined(separator: ", ")
+            let first = SourceMark(line: context.mark.line, column: context.mark.column)
+            let key = duplicates.sorted().first ?? ""
+            let second = repeatedKeyMark(key: key, after: first, in: text)
             problems.add(
-                SourceMark(line: context.mark.line, column: context.mark.column), "",
-                "duplicate key \(keys) in one mapping — keep one of them")
+                second ?? first, key,
+                "duplicate key `\(key)` in one mapping (first at line \(first.line)) — keep one of them")
         case let .reader(problem, offset, _, _):
             problems.add(nil, "", "cannot read the file as YAML text: \(problem)\(offset.map { " at byte \($0)" } ?? "") — save it as UTF-8 text")
         default:
             problems.add(nil, "", "cannot parse YAML: \(error) — \(fix)")
         }
+    }
+
+    /// Where `key:` appears again at the same column as its first occurrence `first` (Yams reports
+    /// only the first occurrence of a duplicate key; the repeat is what the operator must look at).
+    private static func repeatedKeyMark(key: String, after first: SourceMark, in text: String) -> SourceMark? {
+        guard !key.isEmpty else { return nil }
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where i + 1 > first.line {
+            let scalars = Array(line.unicodeScalars)
+            guard scalars.count >= first.column else { continue }
+            let rest = String(String.UnicodeScalarView(scalars[(first.column - 1)...]))
+            let prefix = scalars[..<(first.column - 1)]
+            guard prefix.allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
+            for spelling in [key, "\"\(key)\"", "'\(key)'"] where rest.hasPrefix(spelling) {
+                let after = rest.dropFirst(spelling.count).drop { $0 == " " }
+                if after.hasPrefix(":") { return SourceMark(line: i + 1, column: first.column) }
+            }
+        }
+        return nil
     }
 
     private static func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int {
