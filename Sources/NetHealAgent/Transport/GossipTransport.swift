@@ -201,11 +201,14 @@ final class InboundCore: Sendable {
         }
         guard verdict == .accept else { return }
         let datagram = InboundDatagram(bytes: Array(buffer.readableBytesView), source: source, local: local)
-        switch continuation.yield(datagram) {
-        case .enqueued: update { $0.datagramsDelivered += 1 }
-        case .dropped: update { $0.droppedQueueFull += 1 }
-        case .terminated: break
-        @unknown default: break
+        // Yield under the lock so a consumer never sees a datagram before it is counted.
+        state.withLock { state in
+            switch continuation.yield(datagram) {
+            case .enqueued: state.counters.datagramsDelivered += 1
+            case .dropped: state.counters.droppedQueueFull += 1
+            case .terminated: break
+            @unknown default: break
+            }
         }
     }
 
