@@ -43,6 +43,9 @@ public final class SystemdWatchdog: Sendable {
 
     public var currentCounters: Counters { counters.withLock { $0 } }
 
+    /// The loops that have not beaten since the last ping (empty when no watchdog is active).
+    public var missingBeats: [WatchdogGate.Source] { gate.withLock { $0?.missing ?? [] } }
+
     /// Schedules `beat(.eventLoop)` on `eventLoop` every `interval`, so the beat only happens while
     /// that loop runs tasks. Cancel the returned task on shutdown.
     @discardableResult
@@ -70,7 +73,9 @@ public final class SystemdWatchdog: Sendable {
         switch verdict {
         case .ping:
             let sent = (try? notifier.watchdog()) != nil
-            counters.withLock { sent ? ($0.pingsSent += 1) : ($0.sendErrors += 1) }
+            counters.withLock {
+                if sent { $0.pingsSent += 1 } else { $0.sendErrors += 1 }
+            }
         case .withheld(let missing):
             counters.withLock {
                 $0.pingsWithheld += 1
