@@ -159,11 +159,14 @@ struct ProbeLoopbackTests {
             // A closed port: the kernel's RST is an answer.
             ProbeTarget(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), method: .tcpConnect(port: 9)),
         ]
-        let round = ProbeRound(targets: targets, settings: ProbeSettings(interface: "lo", timeout: .seconds(1)))
-        let results = try await round.run(on: NIOThreadPool.singleton)
-        #expect(results.count == 3)
-        for result in results {
-            #expect(result.outcome.isSuccess, "\(result)")
+        let runner = ProbeRunner(settings: ProbeSettings(interface: "lo", timeout: .seconds(1)))
+        // Several rounds back to back: fresh sequence numbers each time, every round answers.
+        for _ in 0..<3 {
+            let results = try await runner.run(targets)
+            #expect(results.map(\.target) == targets)
+            for result in results {
+                #expect(result.outcome.isSuccess, "\(result)")
+            }
         }
     }
 }

@@ -131,7 +131,7 @@ private struct PendingProbe {
             case .tcpConnect(let port):
                 var address = target.address
                 address.port = port
-                if try Posix.connect(fd, to: address) { outcome = .answered(rtt: .zero) }
+                if try Posix.connect(fd, to: address) { outcome = .answered(rtt: now.duration(to: ContinuousClock.now)) }
             }
         } catch let error as SyscallError {
             outcome = .sendError(error.errno)
