@@ -310,3 +310,9 @@ public enum HealError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension InterfaceHealer {
+    /// Test hook: the next heal stops dead after `count` action commands, leaving the journal and
+    /// the interface as a `kill -9` of the agent at that point would.
+    func setCrashPoint(afterActionCommands count: Int?) { crashAfterActionCommands = count }
+}
