@@ -68,3 +68,19 @@ func processIsAlive(_ pid: Int32) -> Bool {
     let state = stat[stat.index(close, offsetBy: 2)]
     return state != "Z" && state != "X"
 }
+
+@Suite("CommandRunner descriptors")
+struct HealCommandRunnerDescriptorTests {
+    @Test("descriptors of the agent (even without O_CLOEXEC) do not leak into commands")
+    func noDescriptorLeak() async throws {
+        let fd = open("/dev/null", O_RDONLY)
+        try #require(fd > 2)
+        defer { close(fd) }
+        let result = await CommandRunner().run(["ls", "/proc/self/fd"], timeout: .seconds(5))
+        #expect(result.succeeded)
+        // ls itself opens one directory descriptor (3); the agent's descriptor must be absent.
+        let fds = result.stdout.split(separator: "\n").compactMap { Int32($0) }
+        #expect(fds.allSatisfy { $0 <= 3 }, "leaked descriptors: \(fds)")
+        #expect(!fds.contains(fd) || fd == 3)
+    }
+}

@@ -63,6 +63,9 @@ public struct CommandRunner: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // The agent's sockets, state files and other descriptors must not leak into heal commands
+        // (a daemon started by ifup would keep them open for its lifetime).
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -227,6 +230,17 @@ private struct OutputCollector {
         }
     }
 }
+
+/// glibc ≥ 2.34's `posix_spawn_file_actions_addclosefrom_np`, looked up at run time because the
+/// Swift Glibc module does not export it (nil on older C libraries: descriptors then rely on
+/// O_CLOEXEC alone).
+private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else {
+        return nil
+    }
+    return unsafeBitCast(
+        symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+}()
 
 /// Calls `body` with a NULL-terminated C array of the strings.
 private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
