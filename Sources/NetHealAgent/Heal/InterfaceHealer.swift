@@ -59,6 +59,10 @@ public actor InterfaceHealer {
 
     /// Reads the interface's link state, addresses and routes with `ip -json`.
     public func snapshot() async throws(HealError) -> InterfaceSnapshot {
+        try await snapshot(of: interface)
+    }
+
+    private func snapshot(of interface: String) async throws(HealError) -> InterfaceSnapshot {
         let addresses = await runner.run(IPCommands.showAddresses(interface), timeout: .seconds(10))
         guard addresses.succeeded else {
             throw .snapshotFailed("\(addresses.argv.joined(separator: " ")): \(addresses.termination) \(addresses.stderr)")
@@ -190,8 +194,13 @@ public actor InterfaceHealer {
             "id": "\(intent.id)", "interface": "\(intent.interface)", "action": "\(intent.action.kind.rawValue)",
             "startedBy": "\(intent.incarnation)",
         ])
+        if intent.interface != interface {
+            logger.warning("the unfinished heal was of another interface; recovering that one", metadata: [
+                "id": "\(intent.id)", "interface": "\(intent.interface)", "configured": "\(interface)",
+            ])
+        }
         var steps: [HealStep] = []
-        let ownCommands = intent.action.recoveryCommands(interface: interface)
+        let ownCommands = intent.action.recoveryCommands(interface: intent.interface)
         for argv in ownCommands { steps.append(await runStep(argv, purpose: .recovery)) }
         var verification = ownCommands.isEmpty ? nil : await verify(intent.target)
         if verification?.verified != true {
@@ -200,7 +209,7 @@ public actor InterfaceHealer {
         }
         let final = verification!
         let report = HealReport(
-            id: intent.id, interface: interface, action: intent.action.kind,
+            id: intent.id, interface: intent.interface, action: intent.action.kind,
             reason: "completing heal \(intent.id) (\(intent.reason)) interrupted before its outcome was recorded",
             before: nil, target: intent.target, steps: steps, verification: final,
             outcome: final.verified ? .recovered : .recoveryFailed, startedAtMillis: started,
@@ -242,7 +251,7 @@ public actor InterfaceHealer {
 
     /// Link up and re-add whatever of `target` is missing now.
     private func restore(_ target: InterfaceSnapshot) async -> [HealStep] {
-        let current = (try? await snapshot()) ?? emptySnapshot(adminUp: false)
+        let current = (try? await snapshot(of: target.interface)) ?? emptySnapshot(adminUp: false)
         var steps: [HealStep] = []
         for argv in IPCommands.restorePlan(expected: target, actual: current, nowMillis: nowMillis()) {
             steps.append(await runStep(argv, purpose: .restore))
@@ -257,7 +266,7 @@ public actor InterfaceHealer {
         while true {
             let verification: HealVerification
             do {
-                let current = try await snapshot()
+                let current = try await snapshot(of: target.interface)
                 verification = HealVerification(
                     linkUp: current.linkUp, missing: SnapshotDiff(expected: target, actual: current),
                     snapshot: current, error: nil)
