@@ -98,16 +98,16 @@ struct HealKillTests {
         let unfinished = try #require(journal.unfinished)
         #expect(unfinished.intent.target.defaultRoutes.contains { $0.gateway == lab.routerAddress })
 
-        // The restarted agent: new store, next incarnation, recovery before anything else.
-        let store = try StateStore(directory: dir.path)
-        let incarnation = try store.nextIncarnation()
-        #expect(incarnation > unfinished.intent.incarnation)
-        let restarted = try InterfaceHealer(
-            interface: lab.nodeInterface, action: HealActionSpec(kind: .command, command: plan.command), store: store,
+        // The restarted agent: its start sequence (new store, next incarnation, recovery first).
+        let startup = try await HealStartup.run(
+            stateDirectory: dir.path, interface: lab.nodeInterface,
+            action: HealActionSpec(kind: .command, command: plan.command, verifyTimeout: .seconds(5)),
             runner: CommandRunner(prefix: lab.nodePrefix))
-        let report = try #require(try await restarted.recoverUnfinishedHeal(incarnation: incarnation))
+        #expect(startup.incarnation > unfinished.intent.incarnation)
+        let report = try #require(startup.recovery)
         #expect(report.outcome == .recovered, "\(report.verification.summary)")
         #expect(report.id == unfinished.intent.id)
+        let restarted = startup.healer
         let snapshot = try await restarted.snapshot()
         #expect(snapshot.linkUp)
         #expect(snapshot.addresses.contains { $0.local == lab.nodeAddress })

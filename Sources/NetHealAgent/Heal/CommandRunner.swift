@@ -115,8 +115,23 @@ public struct CommandRunner: Sendable {
                 collector.pump(timeoutMs: 20)
             }
             kill(-pid, SIGKILL)
+            // A process stuck in the kernel (a wedged NIC driver) survives SIGKILL for a while:
+            // wait a bounded time, then leave the reaping to a background thread.
+            let reapDeadline = ContinuousClock.now + .seconds(5)
+            while !exited && ContinuousClock.now < reapDeadline {
+                if waitpid(pid, &status, WNOHANG) == pid { exited = true; break }
+                collector.pump(timeoutMs: 20)
+            }
             if !exited {
-                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                let stuck = pid
+                Thread.detachNewThread {
+                    var ignored: Int32 = 0
+                    while waitpid(stuck, &ignored, 0) < 0 && errno == EINTR {}
+                }
+                return CommandResult(
+                    argv: fullArgv, termination: .abandoned, timedOut: true, stdout: collector.text(0),
+                    stderr: collector.text(1), outputTruncatedBytes: collector.dropped,
+                    duration: ContinuousClock.now - started)
             }
         }
         // Drain what is left; do not wait for grandchildren that keep the pipes open.
@@ -155,12 +170,16 @@ public struct CommandResult: Codable, Equatable, Sendable {
         case signaled(Int32)
         /// It could not be started.
         case spawnFailed(String)
+        /// It timed out and was still not gone 5 s after SIGKILL (stuck in the kernel); it is reaped
+        /// in the background whenever it ends.
+        case abandoned
 
         public var description: String {
             switch self {
             case .exited(let code): return "exit \(code)"
             case .signaled(let signal): return "signal \(signal)"
             case .spawnFailed(let message): return "not started: \(message)"
+            case .abandoned: return "still running after SIGKILL (abandoned)"
             }
         }
     }

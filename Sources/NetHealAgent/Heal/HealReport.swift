@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a command of a heal ran.
 public enum HealStepPurpose: String, Codable, Sendable {
     /// A command of the configured action (`ifdown`, `ifup`, …).
@@ -103,6 +105,14 @@ public struct HealReport: Codable, Equatable, Sendable {
     public var startedAtMillis: Int64
     /// See `startedAtMillis`.
     public var finishedAtMillis: Int64
+
+    /// One line for logs and `status`: id, interface, action, outcome, verification, steps.
+    public var summary: String {
+        let failedSteps = steps.filter { !$0.result.succeeded }.count
+        let seconds = Double(finishedAtMillis - startedAtMillis) / 1000
+        return "heal \(id) \(interface) \(action.rawValue): \(outcome.rawValue) (\(verification.summary)); "
+            + "\(steps.count) commands, \(failedSteps) failed, \(String(format: "%.1f", seconds)) s; reason: \(reason)"
+    }
 
     public init(
         id: String, interface: String, action: HealActionKind, reason: String, before: InterfaceSnapshot?,
