@@ -56,14 +56,14 @@ final class IntegrationFleet: @unchecked Sendable {
     var clusterFile: String { "\(directory)/cluster.yaml" }
     func gossipAddress(_ i: Int) throws -> SocketAddress { try SocketAddress(ipAddress: "127.0.0.1", port: Int(gossipPorts[i])) }
 
-    /// The cluster file text (`extra` is appended at the end, after the protocol section).
-    func clusterText(members: Int? = nil) -> String {
+    /// The cluster file text for the first `members` members (default all), with `protocol` settings.
+    func clusterText(members: Int? = nil, protocol section: String = IntegrationFleet.fastProtocol) -> String {
         var text = "cluster_id: it-cluster\nmembers:\n"
         for i in 0..<(members ?? size) {
             text += "  - name: n\(i)\n    addresses: [\"127.0.0.1:\(gossipPorts[i])\"]\n"
             text += "    public_key: \(PublicKeyText.format(fleet.signers[i].publicKey))\n"
         }
-        return text + Self.fastProtocol + "\n"
+        return text + section + "\n"
     }
 
     private func writeFiles() throws {
@@ -94,11 +94,14 @@ final class IntegrationFleet: @unchecked Sendable {
 
     // MARK: Agents
 
-    /// Starts agent `i` in this process (no SIGHUP handler, no systemd).
-    func start(_ i: Int) {
+    /// Starts agent `i` in this process (no SIGHUP handler; systemd only when `notifier` names a socket).
+    func start(
+        _ i: Int, notifier: SystemdNotifier = SystemdNotifier(environment: [:]), reloads: AsyncStream<Void>? = nil
+    ) {
         var logger = Logger(label: "it.n\(i)")
         logger.logLevel = .warning
-        let options = AgentOptions(nodeFile: nodeFile(i), reloadOnSIGHUP: false, logger: logger)
+        let options = AgentOptions(
+            nodeFile: nodeFile(i), notifier: notifier, reloadOnSIGHUP: false, reloadRequests: reloads, logger: logger)
         let task = Task { try await NetHealAgentService(options: options).run() }
         lock.withLock { agents[i] = task }
     }

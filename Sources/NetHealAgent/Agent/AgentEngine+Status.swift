@@ -68,6 +68,7 @@ extension AgentEngine {
                 transportDrops: drops, datagramsSent: transportCounters.datagramsSent,
                 sendErrors: transportCounters.sendErrors, healsStarted: counters.healsStarted,
                 wouldHeals: counters.wouldHeals),
-            diagnosis: FleetDiagnosis.diagnose(.init(names: names, views: diagnosisViews, me: me.int)))
+            diagnosis: FleetDiagnosis.diagnose(.init(names: names, views: diagnosisViews, me: me.int)),
+            lastReload: lastReload)
     }
 }

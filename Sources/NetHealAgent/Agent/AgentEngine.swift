@@ -60,6 +60,7 @@ actor AgentEngine {
     var healerSpec: HealActionSpec
     var probeRunner: ProbeRunner
     var lastBaselineAt: Instant?
+    var lastReload: ReloadStatus?
 
     init(
         setup: AgentSetup, transport: GossipTransport, metrics: AgentMetrics, notifier: SystemdNotifier,
@@ -146,6 +147,11 @@ actor AgentEngine {
         await handle([.setHealingEnabled(enabled)])
         persist(core.pacing, now: clock.now())
         logger.notice(enabled ? "healing enabled by the operator" : "healing disabled by the operator")
+    }
+
+    /// Records the outcome of a reload for `status`.
+    func noteReload(applied: Bool, messages: [String]) {
+        lastReload = ReloadStatus(atMillis: clock.wallMillis(), applied: applied, messages: messages)
     }
 
     // MARK: Effects

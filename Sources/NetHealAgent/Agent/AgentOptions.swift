@@ -15,6 +15,8 @@ public struct AgentOptions: Sendable {
     public var notifier: SystemdNotifier
     /// Reload the configuration on SIGHUP. Default true (turn off when several agents share a process).
     public var reloadOnSIGHUP: Bool
+    /// Extra reload requests (each element reloads like SIGHUP); for in-process agents. Default none.
+    public var reloadRequests: AsyncStream<Void>?
     /// The event loops for sockets. Default: NIO's shared singleton group.
     public var eventLoopGroup: any EventLoopGroup
     /// The clocks. Default: the system clocks.
@@ -25,6 +27,7 @@ public struct AgentOptions: Sendable {
     public init(
         nodeFile: String, bindProbesToInterface: Bool = true,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]), reloadOnSIGHUP: Bool = true,
+        reloadRequests: AsyncStream<Void>? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: AgentClock = .system,
         logger: Logger = Logger(label: "netheal")
     ) {
@@ -32,6 +35,7 @@ public struct AgentOptions: Sendable {
         self.bindProbesToInterface = bindProbesToInterface
         self.notifier = notifier
         self.reloadOnSIGHUP = reloadOnSIGHUP
+        self.reloadRequests = reloadRequests
         self.eventLoopGroup = eventLoopGroup
         self.clock = clock
         self.logger = logger

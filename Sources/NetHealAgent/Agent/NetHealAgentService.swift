@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NetHealConfig
@@ -85,6 +86,13 @@ public struct NetHealAgentService: Service {
                 tasks.addTask { await watchdog.run() }
                 tasks.addTask { await control.serve { await engine.respond($0) } }
                 if let server { tasks.addTask { await server.serve() } }
+                if let requests = options.reloadRequests {
+                    tasks.addTask {
+                        for await _ in requests {
+                            await Self.reload(nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                        }
+                    }
+                }
                 if reload {
                     tasks.addTask {
                         for await _ in await UnixSignalsSequence(trapping: .sighup) {
@@ -166,9 +174,13 @@ public struct NetHealAgentService: Service {
             let digest = try AgentSetup.configDigest(config.clusterFileBytes)
             let changes = try await engine.apply(config, digest: digest)
             for change in changes { logger.notice("reload: \(change)") }
+            await engine.noteReload(applied: true, messages: changes)
         } catch {
             logger.error("reload refused, the running configuration stays in force", metadata: ["problems": "\(error)"])
             try? notifier.status("reload refused: \(error)")
+            await engine.noteReload(applied: false, messages: "\(error)".split(separator: "\n").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
         }
     }
 }

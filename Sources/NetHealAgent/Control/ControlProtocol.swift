@@ -68,6 +68,8 @@ public struct AgentStatus: Codable, Hashable, Sendable {
     public var counters: CounterStatus
     /// One line about the whole fleet, drawn from the views (`FleetDiagnosis`).
     public var diagnosis: String
+    /// The last configuration reload (SIGHUP), if any.
+    public var lastReload: ReloadStatus?
 
     /// Peers with a fresh view.
     public var freshPeers: Int { decision.evidence.freshPeers }
@@ -175,4 +177,14 @@ public struct CounterStatus: Codable, Hashable, Sendable {
 
     /// Every rejected datagram, whatever the reason.
     public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+}
+
+/// The outcome of the last configuration reload.
+public struct ReloadStatus: Codable, Hashable, Sendable {
+    /// Wall clock, milliseconds since the Unix epoch.
+    public var atMillis: Int64
+    /// True when the new configuration is in force; false when it was refused (the old one runs on).
+    public var applied: Bool
+    /// What changed, or every problem that made it refuse.
+    public var messages: [String]
 }

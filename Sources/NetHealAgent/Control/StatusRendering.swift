@@ -59,6 +59,10 @@ public enum StatusRendering {
         out.append("counters  views accepted \(c.viewsAccepted) (relayed \(c.viewsRelayedAccepted)), rejected \(c.rejectedTotal)"
             + (rejected.isEmpty ? "" : " [\(rejected)]") + ", datagrams in \(c.datagramsReceived) out \(c.datagramsSent), "
             + "transport drops \(c.transportDrops), send errors \(c.sendErrors), heals \(c.healsStarted), would-heals \(c.wouldHeals)")
+        if let reload = s.lastReload {
+            out.append("reload    " + (reload.applied ? "applied: " : paint.red("REFUSED") + " (old configuration runs on): ")
+                + reload.messages.joined(separator: "; "))
+        }
         return out.joined(separator: "\n") + "\n"
     }
 
