@@ -125,7 +125,12 @@ extension NodeCore {
         }
         if let allowed = nextHealAllowed(now: now), allowed > now {
             waitingSince = nil
-            set(.hold, .pacingWait, "next heal allowed at \(allowed) (interval/budget); evidence: \(verdict.reason)")
+            let used = pacing.heals(within: settings.healBudgetWindow, endingAt: now)
+            let why =
+                used >= settings.maxHealsPerWindow
+                ? "heal budget spent (\(used) of \(settings.maxHealsPerWindow) per \(settings.healBudgetWindow))"
+                : "minimum interval \(settings.minHealInterval) since the last heal"
+            set(.hold, .pacingWait, "\(why): next heal allowed at \(allowed); evidence: \(verdict.reason)")
             return
         }
         let since = waitingSince ?? now
