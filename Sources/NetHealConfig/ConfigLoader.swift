@@ -88,6 +88,14 @@ public enum ConfigLoader {
                         + " (\(listing))")
             }
         }
+        if let cluster, let actions = outcome.settings?.healAction.steps, actions.count == outcome.timeoutMarks.count {
+            let deadline = cluster.settings.healActionDeadline
+            for (action, at) in zip(actions, outcome.timeoutMarks) where action.timeout >= deadline {
+                problems.add(
+                    at.mark, at.field,
+                    "the `\(action.kind.rawValue)` action's timeout (\(DurationText.format(action.timeout))) is not shorter than the cluster's heal_action_deadline (\(DurationText.format(deadline))), so the decision core would give up on the action before it is killed — lower the timeout or raise protocol.heal_action_deadline")
+            }
+        }
         let all = problems.sorted + clusterProblems
         guard all.isEmpty, let settings = outcome.settings, let cluster, let index else { throw ConfigProblems(all) }
         return NodeConfiguration(cluster: cluster, node: settings, memberIndex: index)

@@ -8,7 +8,7 @@ enum NodeFile {
         "cluster_file", "member", "secret_key_file", "interface", "probe_targets", "heal_action",
         "state_dir", "control_socket", "control_group", "metrics_listen", "mode", "log_level",
     ]
-    static let actionKeys = ["kind", "argv", "timeout", "escalation"]
+    static let actionKeys = ["kind", "argv", "timeout", "escalation", "escalate_after"]
     static let escalationKeys = ["kind", "argv", "timeout"]
 
     /// Default of `secret_key_file`.
@@ -28,6 +28,9 @@ enum NodeFile {
         var clusterFileMark: SourceMark = .start
         var member: String?
         var memberMark: SourceMark = .start
+        /// Where each heal action step's timeout is written (or the step itself when defaulted),
+        /// with its field path, in ladder order.
+        var timeoutMarks: [(mark: SourceMark, field: String)] = []
     }
 
     /// Reads the node file in `bytes`, recording every problem. `directory` is the node file's
@@ -52,7 +55,9 @@ enum NodeFile {
             if let why = InterfaceName.problem(name) { problems.add(top.valueMark("interface"), "interface", why) } else { interface = name }
         }
         let probeTargets = top.required("probe_targets", example: "[gateway, \"icmp 1.1.1.1\"]") != nil ? readProbeTargets(top) : nil
-        let healAction = top.required("heal_action", example: "ifupdown") != nil ? readHealAction(top["heal_action"]!, field: "heal_action", problems: problems) : nil
+        var timeoutMarks: [(mark: SourceMark, field: String)] = []
+        let healAction = top.required("heal_action", example: "ifupdown") != nil
+            ? readHealAction(top["heal_action"]!, field: "heal_action", problems: problems, timeoutMarks: &timeoutMarks) : nil
 
         var stateDirectory: String? = NodeSettings.defaultStateDirectory
         if top.has("state_dir") { stateDirectory = absolutePath(top, "state_dir", example: "/var/lib/netheal") }
@@ -95,7 +100,8 @@ enum NodeFile {
         let logLevel = top.has("log_level") ? top.choice("log_level", LogLevelSetting.self) : .info
 
         var outcome = Outcome(
-            clusterFile: clusterFile, clusterFileMark: top.valueMark("cluster_file"), member: member, memberMark: top.valueMark("member"))
+            clusterFile: clusterFile, clusterFileMark: top.valueMark("cluster_file"), member: member, memberMark: top.valueMark("member"),
+            timeoutMarks: timeoutMarks)
         guard problems.isEmpty, let clusterFile, let member, let secretKeyFile, let interface, let probeTargets, let healAction,
             let stateDirectory, let controlSocket, groupOK, metricsOK, let mode, let logLevel
         else { return outcome }
@@ -134,17 +140,21 @@ enum NodeFile {
     }
 
     /// `heal_action`: a kind alone (`heal_action: ifupdown`) or a mapping with `kind`, `argv`, `timeout`, `escalation`.
-    private static func readHealAction(_ node: Node, field: String, problems: ProblemCollector) -> HealActionSettings? {
+    private static func readHealAction(
+        _ node: Node, field: String, problems: ProblemCollector, timeoutMarks: inout [(mark: SourceMark, field: String)]
+    ) -> HealActionSettings? {
         if case .scalar = node {
             guard let kind = Scalars.choice(node, HealActionKind.self, field: field, problems: problems) else { return nil }
             if kind == .command {
                 problems.add(node.sourceMark, field, "kind `command` needs `argv` — write `heal_action: {kind: command, argv: [/usr/local/sbin/heal-net, eth0]}`")
                 return nil
             }
+            timeoutMarks = [(node.sourceMark, field)]
             return HealActionSettings(primary: HealAction(kind: kind))
         }
         guard let m = MappingReader(node, path: field, known: actionKeys, problems: problems, what: "a heal action") else { return nil }
         let primary = readAction(m)
+        var marks = [(m.valueMark("timeout"), m.has("timeout") ? m.field("timeout") : field)]
         var escalation: [HealAction]? = []
         if let items = m.list("escalation", maximumCount: maximumEscalationSteps) {
             var steps: [HealAction] = []
@@ -154,6 +164,7 @@ enum NodeFile {
                         problems.add(item.sourceMark, itemField, "kind `command` needs `argv` — write it as a mapping with `kind` and `argv`")
                     } else {
                         steps.append(HealAction(kind: kind))
+                        marks.append((item.sourceMark, itemField))
                     }
                 } else if case .scalar = item {
                     continue
@@ -161,14 +172,24 @@ enum NodeFile {
                     let action = readAction(step)
                 {
                     steps.append(action)
+                    marks.append((step.valueMark("timeout"), step.has("timeout") ? step.field("timeout") : itemField))
                 }
             }
             escalation = steps.count == items.count ? steps : nil
         } else if m.has("escalation") {
             escalation = nil
         }
-        guard let primary, let escalation else { return nil }
-        return HealActionSettings(primary: primary, escalation: escalation)
+        var escalateAfter: Int? = HealActionSettings.defaultEscalateAfterFailures
+        if m.has("escalate_after") {
+            escalateAfter = m.int("escalate_after", in: 1...100)
+            if escalateAfter != nil, escalation?.isEmpty == true {
+                problems.add(m.valueMark("escalate_after"), m.field("escalate_after"), "has no effect without `escalation` steps — remove it, or add an `escalation:` list")
+                escalateAfter = nil
+            }
+        }
+        guard let primary, let escalation, let escalateAfter else { return nil }
+        timeoutMarks = marks
+        return HealActionSettings(primary: primary, escalation: escalation, escalateAfterFailures: escalateAfter)
     }
 
     private static func readAction(_ m: MappingReader) -> HealAction? {

@@ -29,8 +29,9 @@ public struct NodeSettings: Hashable, Sendable {
     /// The log level. Default `.info`.
     public var logLevel: LogLevelSetting
 
-    /// Defaults of the optional keys.
+    /// Default of `stateDirectory`.
     public static let defaultStateDirectory = "/var/lib/netheal"
+    /// Default of `controlSocket`.
     public static let defaultControlSocket = "/run/netheal/control.sock"
 
     public init(
@@ -66,7 +67,20 @@ public enum NodeMode: String, Hashable, Sendable, CaseIterable {
 
 /// Log levels (swift-log's, by name). Default `info`.
 public enum LogLevelSetting: String, Hashable, Sendable, CaseIterable {
-    case trace, debug, info, notice, warning, error, critical
+    /// Everything, including per-datagram and per-probe detail.
+    case trace
+    /// Diagnostic detail.
+    case debug
+    /// Decision changes, heals, configuration (default).
+    case info
+    /// Notable but normal events.
+    case notice
+    /// Problems that do not stop the agent.
+    case warning
+    /// Failures of an operation.
+    case error
+    /// The agent cannot continue.
+    case critical
 }
 
 /// One upstream probe target of the node file.
@@ -125,15 +139,24 @@ public enum ProbeTarget: Hashable, Sendable, CustomStringConvertible {
 public struct HealActionSettings: Hashable, Sendable {
     /// The action a heal performs.
     public var primary: HealAction
-    /// Further actions, used in order after consecutive heals that did not help (the first after
-    /// one unsuccessful heal, and so on; the last is repeated). Empty by default: the primary
-    /// action is repeated, paced by the backoff.
+    /// Further actions, used in order as consecutive heals fail to help: step k (1-based) after
+    /// k × `escalateAfterFailures` consecutive failed heals; the last is repeated. Empty by default:
+    /// the primary action is repeated, paced by the backoff.
     public var escalation: [HealAction]
+    /// Consecutive failed heals per escalation step (the node file's `escalate_after`). Default 1.
+    public var escalateAfterFailures: Int
 
-    public init(primary: HealAction, escalation: [HealAction] = []) {
+    /// Default of `escalateAfterFailures`.
+    public static let defaultEscalateAfterFailures = 1
+
+    public init(primary: HealAction, escalation: [HealAction] = [], escalateAfterFailures: Int = HealActionSettings.defaultEscalateAfterFailures) {
         self.primary = primary
         self.escalation = escalation
+        self.escalateAfterFailures = escalateAfterFailures
     }
+
+    /// The ladder in order: the primary action, then the escalation steps (the core's step index).
+    public var steps: [HealAction] { [primary] + escalation }
 }
 
 /// One heal action: how to cycle the managed interface, and how long it may take.

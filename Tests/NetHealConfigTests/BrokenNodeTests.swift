@@ -57,6 +57,23 @@ struct BrokenNodeTests {
         expectProblem(Fixtures.nodeProblems(text), field: "probe_targets[2]", line: 8, mentions: [expected])
     }
 
+    @Test func actionTimeoutMustBeShorterThanTheCoreDeadline() {
+        let text = Fixtures.replacing("timeout: 1m30s", with: "timeout: 5m", in: base)
+        expectProblem(Fixtures.nodeProblems(text), field: "heal_action.escalation[1].timeout", line: Fixtures.line(of: "timeout: 5m", in: text), mentions: ["`command` action's timeout (5m)", "heal_action_deadline (2m)"])
+        // A defaulted timeout (30 s) is reported at the step that takes it.
+        let cluster30 = Fixtures.cluster + "\n  heal_action_deadline: 30s\n"
+        let problems = Fixtures.nodeProblems(base, cluster: cluster30)
+        #expect(problems.map(\.field) == ["heal_action", "heal_action.escalation[0]", "heal_action.escalation[1].timeout"])
+        // Raising the deadline in the cluster file resolves it.
+        let cluster = Fixtures.cluster + "\n  heal_action_deadline: 10m\n"
+        #expect(throws: Never.self) { try Fixtures.parseNode(text, cluster: cluster) }
+    }
+
+    @Test func escalateAfterNeedsEscalationSteps() {
+        let text = "cluster_file: cluster.yaml\nmember: n1\ninterface: eth0\nprobe_targets: [gateway]\nheal_action: {kind: ifupdown, escalate_after: 2}\n"
+        expectProblem(Fixtures.nodeProblems(text), field: "heal_action.escalate_after", line: 5, mentions: ["no effect without `escalation`"])
+    }
+
     @Test func modeAndLogLevelAreChoices() {
         let text = Fixtures.replacing("mode: dry-run", with: "mode: dryrun\nlog_level: verbose", in: base)
         let problems = Fixtures.nodeProblems(text)

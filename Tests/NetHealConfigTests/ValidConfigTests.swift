@@ -38,8 +38,12 @@ struct ValidConfigTests {
         #expect(config.node.healAction.primary == HealAction(kind: .ipLink, timeout: .seconds(30)))
         #expect(config.node.healAction.escalation == [
             HealAction(kind: .ifupdown),
-            HealAction(kind: .command, argv: ["/usr/local/sbin/heal-net", "eth0"], timeout: .seconds(120)),
+            HealAction(kind: .command, argv: ["/usr/local/sbin/heal-net", "eth0"], timeout: .seconds(90)),
         ])
+        #expect(config.node.healAction.escalateAfterFailures == 2)
+        // The ladder reaches the core through the settings.
+        #expect(config.settings.escalationSteps == 3)
+        #expect(config.settings.escalationAfterFailures == 2)
         #expect(config.node.metricsListen?.description == "[::1]:9465")
         #expect(config.node.mode == .dryRun)
         #expect(config.settings.dryRun, "a dry-run node decides with dryRun set")
@@ -66,6 +70,8 @@ struct ValidConfigTests {
         #expect(config.memberIndex == MemberIndex(0))
         #expect(config.node.secretKeyFile == "/etc/netheal/node.key")
         #expect(config.node.healAction == HealActionSettings(primary: HealAction(kind: .ifupdown, timeout: .seconds(30))))
+        #expect(config.settings.escalationSteps == 1)
+        #expect(config.settings.escalationAfterFailures == 0, "no escalation steps: the ladder is off")
         #expect(config.node.mode == .heal)
         #expect(config.node.metricsListen == nil)
         #expect(config.settings.dryRun == false)
