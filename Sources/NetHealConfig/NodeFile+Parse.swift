@@ -30,7 +30,7 @@ enum NodeFile {
         var memberMark: SourceMark = .start
         /// Where each heal action step's timeout is written (or the step itself when defaulted),
         /// with its field path, in ladder order.
-        var timeoutMarks: [(mark: SourceMark, field: String)] = []
+        var timeoutMarks: [TimeoutMark] = []
     }
 
     /// Reads the node file in `bytes`, recording every problem. `directory` is the node file's
@@ -55,7 +55,7 @@ enum NodeFile {
             if let why = InterfaceName.problem(name) { problems.add(top.valueMark("interface"), "interface", why) } else { interface = name }
         }
         let probeTargets = top.required("probe_targets", example: "[gateway, \"icmp 1.1.1.1\"]") != nil ? readProbeTargets(top) : nil
-        var timeoutMarks: [(mark: SourceMark, field: String)] = []
+        var timeoutMarks: [TimeoutMark] = []
         let healAction = top.required("heal_action", example: "ifupdown") != nil
             ? readHealAction(top["heal_action"]!, field: "heal_action", problems: problems, timeoutMarks: &timeoutMarks) : nil
 
@@ -139,41 +139,29 @@ enum NodeFile {
         return result.count == items.count ? result : nil
     }
 
-    /// `heal_action`: a kind alone (`heal_action: ifupdown`) or a mapping with `kind`, `argv`, `timeout`, `escalation`.
+    /// A timeout's position and field path (for the cross-file deadline check).
+    typealias TimeoutMark = (mark: SourceMark, field: String)
+
+    /// `heal_action`: a kind alone (`heal_action: ifupdown`) or a mapping with `kind`, `argv`,
+    /// `timeout`, `escalation`, `escalate_after`.
     private static func readHealAction(
-        _ node: Node, field: String, problems: ProblemCollector, timeoutMarks: inout [(mark: SourceMark, field: String)]
+        _ node: Node, field: String, problems: ProblemCollector, timeoutMarks: inout [TimeoutMark]
     ) -> HealActionSettings? {
-        if case .scalar = node {
-            guard let kind = Scalars.choice(node, HealActionKind.self, field: field, problems: problems) else { return nil }
-            if kind == .command {
-                problems.add(node.sourceMark, field, "kind `command` needs `argv` — write `heal_action: {kind: command, argv: [/usr/local/sbin/heal-net, eth0]}`")
-                return nil
-            }
-            timeoutMarks = [(node.sourceMark, field)]
-            return HealActionSettings(primary: HealAction(kind: kind))
+        guard case .mapping = node else {
+            guard let (action, mark) = readStep(node, field: field, problems: problems) else { return nil }
+            timeoutMarks = [mark]
+            return HealActionSettings(primary: action)
         }
         guard let m = MappingReader(node, path: field, known: actionKeys, problems: problems, what: "a heal action") else { return nil }
         let primary = readAction(m)
-        var marks = [(m.valueMark("timeout"), m.has("timeout") ? m.field("timeout") : field)]
+        var marks: [TimeoutMark] = [(m.valueMark("timeout"), m.has("timeout") ? m.field("timeout") : field)]
         var escalation: [HealAction]? = []
         if let items = m.list("escalation", maximumCount: maximumEscalationSteps) {
             var steps: [HealAction] = []
             for (item, itemField) in items {
-                if case .scalar = item, let kind = Scalars.choice(item, HealActionKind.self, field: itemField, problems: problems) {
-                    if kind == .command {
-                        problems.add(item.sourceMark, itemField, "kind `command` needs `argv` — write it as a mapping with `kind` and `argv`")
-                    } else {
-                        steps.append(HealAction(kind: kind))
-                        marks.append((item.sourceMark, itemField))
-                    }
-                } else if case .scalar = item {
-                    continue
-                } else if let step = MappingReader(item, path: itemField, known: escalationKeys, problems: problems, what: "a heal action"),
-                    let action = readAction(step)
-                {
-                    steps.append(action)
-                    marks.append((step.valueMark("timeout"), step.has("timeout") ? step.field("timeout") : itemField))
-                }
+                guard let (action, mark) = readStep(item, field: itemField, problems: problems) else { continue }
+                steps.append(action)
+                marks.append(mark)
             }
             escalation = steps.count == items.count ? steps : nil
         } else if m.has("escalation") {
@@ -190,6 +178,22 @@ enum NodeFile {
         guard let primary, let escalation, let escalateAfter else { return nil }
         timeoutMarks = marks
         return HealActionSettings(primary: primary, escalation: escalation, escalateAfterFailures: escalateAfter)
+    }
+
+    /// One action written as a kind alone (`ifupdown`) or as a mapping with `kind`, `argv`, `timeout`.
+    private static func readStep(_ node: Node, field: String, problems: ProblemCollector) -> (HealAction, TimeoutMark)? {
+        if case .mapping = node {
+            guard let step = MappingReader(node, path: field, known: escalationKeys, problems: problems, what: "a heal action"),
+                let action = readAction(step)
+            else { return nil }
+            return (action, (step.valueMark("timeout"), step.has("timeout") ? step.field("timeout") : field))
+        }
+        guard let kind = Scalars.choice(node, HealActionKind.self, field: field, problems: problems) else { return nil }
+        guard kind != .command else {
+            problems.add(node.sourceMark, field, "kind `command` needs `argv` — write it as a mapping: `{kind: command, argv: [/usr/local/sbin/heal-net, eth0]}`")
+            return nil
+        }
+        return (HealAction(kind: kind), (node.sourceMark, field))
     }
 
     private static func readAction(_ m: MappingReader) -> HealAction? {
