@@ -3,13 +3,17 @@ import Yams
 
 /// Interprets the node file (without its cluster file; `ConfigLoader` joins the two).
 enum NodeFile {
+    typealias ProbeTarget = NodeSettings.ProbeTarget
+    typealias HealAction = NodeSettings.HealAction
+    typealias HealActionLadder = NodeSettings.HealActionLadder
+
     /// The top-level keys of a node file.
     static let keys = [
         "cluster_file", "member", "secret_key_file", "interface", "probe_targets", "heal_action",
         "state_dir", "control_socket", "control_group", "metrics_listen", "mode", "log_level",
     ]
-    static let actionKeys = ["kind", "argv", "timeout", "escalation", "escalate_after"]
-    static let escalationKeys = ["kind", "argv", "timeout"]
+    static let stepKeys = ["kind", "argv", "extra_arguments", "cycle", "timeout", "verify_timeout", "fallback_restore"]
+    static let actionKeys = stepKeys + ["escalation", "escalate_after"]
 
     /// Default of `secret_key_file`.
     static let defaultSecretKeyFile = "/etc/netheal/node.key"
@@ -146,11 +150,11 @@ enum NodeFile {
     /// `timeout`, `escalation`, `escalate_after`.
     private static func readHealAction(
         _ node: Node, field: String, problems: ProblemCollector, timeoutMarks: inout [TimeoutMark]
-    ) -> HealActionSettings? {
+    ) -> HealActionLadder? {
         guard case .mapping = node else {
             guard let (action, mark) = readStep(node, field: field, problems: problems) else { return nil }
             timeoutMarks = [mark]
-            return HealActionSettings(primary: action)
+            return HealActionLadder(primary: action)
         }
         guard let m = MappingReader(node, path: field, known: actionKeys, problems: problems, what: "a heal action") else { return nil }
         let primary = readAction(m)
@@ -167,7 +171,7 @@ enum NodeFile {
         } else if m.has("escalation") {
             escalation = nil
         }
-        var escalateAfter: Int? = HealActionSettings.defaultEscalateAfterFailures
+        var escalateAfter: Int? = HealActionLadder.defaultEscalateAfterFailures
         if m.has("escalate_after") {
             escalateAfter = m.int("escalate_after", in: 1...100)
             if escalateAfter != nil, escalation?.isEmpty == true {
@@ -177,18 +181,18 @@ enum NodeFile {
         }
         guard let primary, let escalation, let escalateAfter else { return nil }
         timeoutMarks = marks
-        return HealActionSettings(primary: primary, escalation: escalation, escalateAfterFailures: escalateAfter)
+        return HealActionLadder(primary: primary, escalation: escalation, escalateAfterFailures: escalateAfter)
     }
 
     /// One action written as a kind alone (`ifupdown`) or as a mapping with `kind`, `argv`, `timeout`.
     private static func readStep(_ node: Node, field: String, problems: ProblemCollector) -> (HealAction, TimeoutMark)? {
         if case .mapping = node {
-            guard let step = MappingReader(node, path: field, known: escalationKeys, problems: problems, what: "a heal action"),
+            guard let step = MappingReader(node, path: field, known: stepKeys, problems: problems, what: "a heal action"),
                 let action = readAction(step)
             else { return nil }
             return (action, (step.valueMark("timeout"), step.has("timeout") ? step.field("timeout") : field))
         }
-        guard let kind = Scalars.choice(node, HealActionKind.self, field: field, problems: problems) else { return nil }
+        guard let kind = Scalars.choice(node, HealAction.Kind.self, field: field, problems: problems) else { return nil }
         guard kind != .command else {
             problems.add(node.sourceMark, field, "kind `command` needs `argv` — write it as a mapping: `{kind: command, argv: [/usr/local/sbin/heal-net, eth0]}`")
             return nil
@@ -196,26 +200,56 @@ enum NodeFile {
         return (HealAction(kind: kind), (node.sourceMark, field))
     }
 
+    /// Limits of an action's time settings.
+    static let timeoutRange: ClosedRange<Duration> = .seconds(1)...(.seconds(600))
+    static let verifyTimeoutRange: ClosedRange<Duration> = .zero...(.seconds(600))
+
     private static func readAction(_ m: MappingReader) -> HealAction? {
-        guard m.required("kind", example: "ifupdown") != nil, let kind = m.choice("kind", HealActionKind.self) else {
-            if m.has("timeout") { _ = m.duration("timeout", in: .seconds(1)...(.seconds(600))) }
-            return nil
+        let kind = m.required("kind", example: "ifupdown") != nil ? m.choice("kind", HealAction.Kind.self) : nil
+        var ok = kind != nil
+        var action = HealAction(kind: kind ?? .ifupdown)
+        if m.has("timeout") {
+            if let value = m.duration("timeout", in: timeoutRange) { action.timeout = value } else { ok = false }
         }
-        var timeout: Duration? = HealAction.defaultTimeout
-        if m.has("timeout") { timeout = m.duration("timeout", in: .seconds(1)...(.seconds(600))) }
-        var argv: [String]? = []
-        if kind == .command {
-            if m.required("argv", example: "[/usr/local/sbin/heal-net, eth0]") != nil {
-                argv = readArgv(m)
+        if m.has("verify_timeout") {
+            if let value = m.duration("verify_timeout", in: verifyTimeoutRange) { action.verifyTimeout = value } else { ok = false }
+        }
+        if m.has("fallback_restore") {
+            if let value = m.bool("fallback_restore") { action.fallbackRestore = value } else { ok = false }
+        }
+        guard let kind else { return nil }
+        if m.has("cycle") {
+            if kind != .networkctl && kind != .nmcli {
+                m.problems.add(m.valueMark("cycle"), m.field("cycle"), "`cycle` applies only to kinds `networkctl` and `nmcli` — remove it")
+                ok = false
+            } else if let value = m.choice("cycle", HealAction.CycleMode.self) {
+                action.cycle = value
             } else {
-                argv = nil
+                ok = false
+            }
+        }
+        if m.has("extra_arguments") {
+            if kind == .command || kind == .ipLink {
+                m.problems.add(m.valueMark("extra_arguments"), m.field("extra_arguments"), "`extra_arguments` applies only to kinds `ifupdown`, `networkctl` and `nmcli` — remove it")
+                ok = false
+            } else if let items = m.list("extra_arguments", maximumCount: maximumArgv) {
+                let arguments = items.compactMap { Scalars.string($0.node, field: $0.field, problems: m.problems) }
+                if arguments.count == items.count { action.extraArguments = arguments } else { ok = false }
+            } else {
+                ok = false
+            }
+        }
+        if kind == .command {
+            if m.required("argv", example: "[/usr/local/sbin/heal-net, \"{interface}\"]") != nil, let argv = readArgv(m) {
+                action.argv = argv
+            } else {
+                ok = false
             }
         } else if m.has("argv") {
             m.problems.add(m.valueMark("argv"), m.field("argv"), "`argv` applies only to kind `command` — remove it, or set `kind: command`")
-            argv = nil
+            ok = false
         }
-        guard let timeout, let argv else { return nil }
-        return HealAction(kind: kind, argv: argv, timeout: timeout)
+        return ok ? action : nil
     }
 
     private static func readArgv(_ m: MappingReader) -> [String]? {

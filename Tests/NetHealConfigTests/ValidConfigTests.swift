@@ -35,10 +35,10 @@ struct ValidConfigTests {
         #expect(config.node.secretKeyFile == "/etc/netheal/keys/node.key")
         #expect(config.node.interface == "eth0")
         #expect(config.node.probeTargets.map(\.description) == ["gateway", "icmp 198.18.0.1", "tcp [2001:db8::53]:53"])
-        #expect(config.node.healAction.primary == HealAction(kind: .ipLink, timeout: .seconds(30)))
+        #expect(config.node.healAction.primary == NodeSettings.HealAction(kind: .ipLink, timeout: .seconds(30)))
         #expect(config.node.healAction.escalation == [
-            HealAction(kind: .ifupdown),
-            HealAction(kind: .command, argv: ["/usr/local/sbin/heal-net", "eth0"], timeout: .seconds(90)),
+            NodeSettings.HealAction(kind: .ifupdown),
+            NodeSettings.HealAction(kind: .command, argv: ["/usr/local/sbin/heal-net", "eth0"], timeout: .seconds(90)),
         ])
         #expect(config.node.healAction.escalateAfterFailures == 2)
         // The ladder reaches the core through the settings.
@@ -69,7 +69,7 @@ struct ValidConfigTests {
         let config = try Fixtures.parseNode(text)
         #expect(config.memberIndex == MemberIndex(0))
         #expect(config.node.secretKeyFile == "/etc/netheal/node.key")
-        #expect(config.node.healAction == HealActionSettings(primary: HealAction(kind: .ifupdown, timeout: .seconds(30))))
+        #expect(config.node.healAction == NodeSettings.HealActionLadder(primary: NodeSettings.HealAction(kind: .ifupdown, timeout: .seconds(30))))
         #expect(config.settings.escalationSteps == 1)
         #expect(config.settings.escalationAfterFailures == 0, "no escalation steps: the ladder is off")
         #expect(config.node.mode == .heal)
@@ -104,7 +104,7 @@ struct ValidConfigTests {
             #expect(node.cluster == cluster)
             #expect(node.node.secretKeyFile == "/etc/netheal/node.key")
             #expect(node.node.probeTargets.first == .gateway)
-            #expect(node.node.probeTargets.contains(.icmp(IPAddress("1.1.1.1")!)))
+            #expect(node.node.probeTargets.contains(NodeSettings.ProbeTarget.icmp(IPAddress("1.1.1.1")!)))
         }
     }
 
