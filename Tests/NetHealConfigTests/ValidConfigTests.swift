@@ -127,3 +127,43 @@ struct ValidConfigTests {
         }
     }
 }
+
+@Suite("docs/configuration.md examples")
+struct DocumentationExampleTests {
+    /// The ```yaml blocks of docs/configuration.md.
+    static func yamlBlocks() throws -> [String] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line == "```yaml" {
+                current = []
+            } else if current != nil, line == "```" {
+                blocks.append(current!.joined(separator: "\n"))
+                current = nil
+            } else if current != nil {
+                current!.append(line)
+            }
+        }
+        return blocks
+    }
+
+    @Test func everyExampleIsValid() throws {
+        let blocks = try Self.yamlBlocks()
+        let cluster = try #require(blocks.first { $0.hasPrefix("cluster_id:") })
+        #expect(throws: Never.self) { try Fixtures.parseCluster(cluster) }
+        let nodes = blocks.filter { $0.hasPrefix("cluster_file:") }
+        #expect(nodes.count == 1)
+        for node in nodes {
+            #expect(throws: Never.self) { try Fixtures.parseNode(node, cluster: cluster) }
+        }
+        // The heal_action fragment, inside a minimal node file.
+        let fragments = blocks.filter { $0.hasPrefix("heal_action:") }
+        #expect(fragments.count == 1)
+        for fragment in fragments {
+            let node = "cluster_file: cluster.yaml\nmember: n1\ninterface: eth0\nprobe_targets: [gateway]\n" + fragment
+            #expect(throws: Never.self) { try Fixtures.parseNode(node, cluster: cluster) }
+        }
+    }
+}
