@@ -17,6 +17,7 @@ public struct ConfigCheckReport: Sendable, Equatable {
         public var summary: String
     }
 
+    /// Every checked file, in the order given.
     public var files: [FileResult] = []
     /// Every problem, in path order, then by position; each printed once.
     public var problems: [ConfigProblem] = []
@@ -123,33 +124,19 @@ public enum ConfigCheck {
 
     /// The node's key file: readable, private, and matching the member's public key.
     static func keyFindings(_ node: NodeConfiguration) -> [KeyFinding] {
-        let path = node.node.secretKeyFile
-        let seed: [UInt8]
         do {
-            seed = try SecretKeyFile.load(path: path)
+            _ = try node.loadSecretKey { seed in try Ed25519Signer(seed: seed).publicKey }
+            return []
         } catch {
-            // Attributed to the node file, so a line names which node's key it is.
-            let problem = ConfigProblem(file: node.node.path, line: nil, column: nil, field: "secret_key_file", message: "\(path): \(error.problem.message)")
+            // Attributed to the node file, so the line says which node's key it is.
+            let problem = ConfigProblem(
+                file: node.node.path, line: nil, column: nil, field: "secret_key_file",
+                message: "\(node.node.secretKeyFile): \(error.problem.message)")
             switch error.reason {
-            case .missing, .permissionDenied:
-                return [KeyFinding(problem: problem, isProblem: false)]
-            default:
-                return [KeyFinding(problem: problem, isProblem: true)]
+            case .missing, .permissionDenied: return [KeyFinding(problem: problem, isProblem: false)]
+            default: return [KeyFinding(problem: problem, isProblem: true)]
             }
         }
-        let expected = node.cluster.members[node.memberIndex.int].publicKey
-        let actual: [UInt8]
-        do {
-            actual = try Ed25519Signer(seed: seed).publicKey
-        } catch {
-            return [KeyFinding(problem: ConfigProblem(file: path, line: nil, column: nil, field: "", message: "cannot derive the public key: \(error)"), isProblem: true)]
-        }
-        guard actual != expected else { return [] }
-        return [KeyFinding(
-            problem: ConfigProblem(
-                file: node.node.path, line: nil, column: nil, field: "secret_key_file",
-                message: "the key in \(path) has public key \(PublicKeyText.format(actual)), but member `\(node.node.member)` in \(node.cluster.path) has \(PublicKeyText.format(expected)) — put this node's key in the cluster file (netheal-cluster keygen --show \(path)), or point secret_key_file at the right key"),
-            isProblem: true)]
     }
 
     // MARK: Between files
