@@ -49,20 +49,27 @@ public final class GossipTransport: Sendable {
         var channels: [any Channel] = []
         do {
             for address in localAddresses {
-                let bootstrap = DatagramBootstrap(group: group)
-                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                    // One byte more than the limit: anything larger arrives truncated to limit+1 and
-                    // is recognised as oversize.
-                    .channelOption(
-                        .recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1)
-                    )
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(core: core))
+                let eventLoop = group.next()
+                // The socket is created on its event loop's thread (so it lives in that thread's
+                // network namespace, which lets tests run a transport inside a namespace).
+                let bound = eventLoop.flatSubmit {
+                    DatagramBootstrap(group: eventLoop)
+                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                        // One byte more than the limit: anything larger arrives truncated to
+                        // limit+1 and is recognised as oversize.
+                        .channelOption(
+                            .recvAllocator,
+                            value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1)
+                        )
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(core: core))
+                            }
                         }
-                    }
+                        .bind(to: address)
+                }
                 do {
-                    channels.append(try await bootstrap.bind(to: address).get())
+                    channels.append(try await bound.get())
                 } catch {
                     throw GossipTransportError.bindFailed(address: "\(address)", reason: "\(error)")
                 }
