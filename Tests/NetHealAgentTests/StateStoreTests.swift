@@ -136,3 +136,32 @@ struct StateStoreTests {
         #expect(message.contains("chmod 0700 '/x'"))
     }
 }
+
+@Suite("HealJournal")
+struct StateHealJournalTests {
+    private func intent(_ id: String) -> HealIntent {
+        HealIntent(
+            id: id, interface: "eth0", action: HealActionSpec(), reason: "r",
+            target: InterfaceSnapshot(interface: "eth0", adminUp: true, operState: "UP", addresses: [], routes: [], takenAtMillis: 0),
+            startedAtMillis: 0, incarnation: 1)
+    }
+
+    @Test("keeps the newest entries, finds the unfinished one, survives a save/load round trip")
+    func journal() throws {
+        var journal = HealJournal()
+        for n in 1...40 { journal.append(HealJournalEntry(intent: intent("1-\(n)"))) }
+        #expect(journal.entries.count == HealJournal.capacity)
+        #expect(journal.entries.first?.intent.id == "1-9")
+        #expect(journal.unfinished?.intent.id == "1-40")
+        let dir = TemporaryDirectory("journal")
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path)
+        try store.save(journal, to: .healJournal)
+        guard case .loaded(let loaded) = store.load(.healJournal) else {
+            Issue.record("journal not loaded")
+            return
+        }
+        #expect(loaded == journal)
+        #expect(StateFile<InterfaceSnapshot>.baseline(interface: "eth0.100@x").name == "baseline-eth0_100_x.json")
+    }
+}
