@@ -127,13 +127,24 @@ struct HealNamespaceTests {
         }
         #expect(journal.unfinished?.intent.id == "1-1")
 
-        // "Restart": a new store and healer from the state directory.
+        // "Restart": a new store and healer from the state directory. A heal before recovery is refused.
         let restarted = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
+        do {
+            _ = try await restarted.heal(reason: "too early", incarnation: 2)
+            Issue.record("a heal before recovery must be refused")
+        } catch {
+            guard case .unfinishedHealPending(id: "1-1") = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+        }
         let report = try #require(try await restarted.recoverUnfinishedHeal(incarnation: 2))
         #expect(report.outcome == .recovered, "\(report.verification.summary)")
         #expect(report.id == "1-1")
         try await expectHealthy(lab, restarted)
         #expect(try await restarted.recoverUnfinishedHeal(incarnation: 2) == nil, "nothing left to recover")
+        let next = try await restarted.heal(reason: "after recovery", incarnation: 2)
+        #expect(next.id == "2-1" && next.outcome == .healed)
         guard case .loaded(let after) = try StateStore(directory: dir.path).load(.healJournal) else {
             Issue.record("no journal on disk")
             return
