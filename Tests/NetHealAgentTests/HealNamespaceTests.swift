@@ -11,7 +11,7 @@ struct HealNamespaceTests {
     init() { NamespaceLab.removeStale() }
 
     private func makeHealer(
-        _ lab: NamespacePair, _ dir: TemporaryDirectory, action: HealActionSpec
+        _ lab: NamespacePair, _ dir: StateTestDirectory, action: HealActionSpec
     ) throws -> InterfaceHealer {
         let store = try StateStore(directory: dir.path)
         return try InterfaceHealer(
@@ -37,7 +37,7 @@ struct HealNamespaceTests {
     func ipLinkAfterFlush() async throws {
         let lab = try NamespacePair(tag: "ilf", octet: 7)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("ilf")
+        let dir = StateTestDirectory("ilf")
         defer { dir.remove() }
         let healer = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
         try await expectHealthy(lab, healer)
@@ -67,7 +67,7 @@ struct HealNamespaceTests {
     func ipLinkAfterLinkDown() async throws {
         let lab = try NamespacePair(tag: "ild", octet: 8)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("ild")
+        let dir = StateTestDirectory("ild")
         defer { dir.remove() }
         let healer = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
         try await healer.recordBaseline()
@@ -85,7 +85,7 @@ struct HealNamespaceTests {
         let lab = try NamespacePair(tag: "ifu", octet: 9, configureNode: false)
         defer { lab.destroy() }
         try lab.configureNodeWithIfupdown()
-        let dir = TemporaryDirectory("ifu")
+        let dir = StateTestDirectory("ifu")
         defer { dir.remove() }
         let action = HealActionSpec(
             kind: .ifupdown, extraArguments: ["--state-dir", lab.ifupdownStateDirectory], verifyTimeout: .seconds(5),
@@ -109,7 +109,7 @@ struct HealNamespaceTests {
     func crashBetweenDownAndUpIPLink() async throws {
         let lab = try NamespacePair(tag: "cil", octet: 10)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("cil")
+        let dir = StateTestDirectory("cil")
         defer { dir.remove() }
         do {
             let healer = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
@@ -158,7 +158,7 @@ struct HealNamespaceTests {
         let lab = try NamespacePair(tag: "cif", octet: 11, configureNode: false)
         defer { lab.destroy() }
         try lab.configureNodeWithIfupdown()
-        let dir = TemporaryDirectory("cif")
+        let dir = StateTestDirectory("cif")
         defer { dir.remove() }
         let action = HealActionSpec(
             kind: .ifupdown, extraArguments: ["--state-dir", lab.ifupdownStateDirectory], verifyTimeout: .seconds(5))
