@@ -41,7 +41,7 @@ struct HealCommandRunnerTests {
         #expect(elapsed < .seconds(5))
         let grandchild = try #require(Int32(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try await Task.sleep(for: .milliseconds(100))
-        #expect(!processIsAlive(grandchild), "the grandchild sleep must be gone with the process group")
+        #expect(!healTestProcessIsAlive(grandchild), "the grandchild sleep must be gone with the process group")
     }
 
     @Test("output beyond the limit is dropped and counted")
@@ -61,7 +61,7 @@ struct HealCommandRunnerTests {
 }
 
 /// True when `pid` exists and is not a zombie (a killed orphan may wait for its reaper a while).
-func processIsAlive(_ pid: Int32) -> Bool {
+func healTestProcessIsAlive(_ pid: Int32) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
         let close = stat.lastIndex(of: ")")
     else { return false }

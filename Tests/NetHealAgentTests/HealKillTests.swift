@@ -25,7 +25,7 @@ struct HealKillTests {
         NamespaceLab.removeStale()
         let lab = try NamespacePair(tag: "k9", octet: 12)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("k9")
+        let dir = StateTestDirectory("k9")
         defer { dir.remove() }
         let marker = dir.path + "-script.pid"
         defer { try? FileManager.default.removeItem(atPath: marker) }

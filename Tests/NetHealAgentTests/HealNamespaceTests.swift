@@ -11,7 +11,7 @@ struct HealNamespaceTests {
     init() { NamespaceLab.removeStale() }
 
     private func makeHealer(
-        _ lab: NamespacePair, _ dir: TemporaryDirectory, action: HealActionSpec
+        _ lab: NamespacePair, _ dir: StateTestDirectory, action: HealActionSpec
     ) throws -> InterfaceHealer {
         let store = try StateStore(directory: dir.path)
         return try InterfaceHealer(
@@ -37,7 +37,7 @@ struct HealNamespaceTests {
     func ipLinkAfterFlush() async throws {
         let lab = try NamespacePair(tag: "ilf", octet: 7)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("ilf")
+        let dir = StateTestDirectory("ilf")
         defer { dir.remove() }
         let healer = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
         try await expectHealthy(lab, healer)
@@ -67,7 +67,7 @@ struct HealNamespaceTests {
     func ipLinkAfterLinkDown() async throws {
         let lab = try NamespacePair(tag: "ild", octet: 8)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("ild")
+        let dir = StateTestDirectory("ild")
         defer { dir.remove() }
         let healer = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
         try await healer.recordBaseline()
@@ -85,7 +85,7 @@ struct HealNamespaceTests {
         let lab = try NamespacePair(tag: "ifu", octet: 9, configureNode: false)
         defer { lab.destroy() }
         try lab.configureNodeWithIfupdown()
-        let dir = TemporaryDirectory("ifu")
+        let dir = StateTestDirectory("ifu")
         defer { dir.remove() }
         let action = HealActionSpec(
             kind: .ifupdown, extraArguments: ["--state-dir", lab.ifupdownStateDirectory], verifyTimeout: .seconds(5),
@@ -109,7 +109,7 @@ struct HealNamespaceTests {
     func crashBetweenDownAndUpIPLink() async throws {
         let lab = try NamespacePair(tag: "cil", octet: 10)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("cil")
+        let dir = StateTestDirectory("cil")
         defer { dir.remove() }
         do {
             let healer = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
@@ -127,13 +127,24 @@ struct HealNamespaceTests {
         }
         #expect(journal.unfinished?.intent.id == "1-1")
 
-        // "Restart": a new store and healer from the state directory.
+        // "Restart": a new store and healer from the state directory. A heal before recovery is refused.
         let restarted = try makeHealer(lab, dir, action: HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5)))
+        do {
+            _ = try await restarted.heal(reason: "too early", incarnation: 2)
+            Issue.record("a heal before recovery must be refused")
+        } catch {
+            guard case .unfinishedHealPending(id: "1-1") = error else {
+                Issue.record("unexpected error \(error)")
+                return
+            }
+        }
         let report = try #require(try await restarted.recoverUnfinishedHeal(incarnation: 2))
         #expect(report.outcome == .recovered, "\(report.verification.summary)")
         #expect(report.id == "1-1")
         try await expectHealthy(lab, restarted)
         #expect(try await restarted.recoverUnfinishedHeal(incarnation: 2) == nil, "nothing left to recover")
+        let next = try await restarted.heal(reason: "after recovery", incarnation: 2)
+        #expect(next.id == "2-1" && next.outcome == .healed)
         guard case .loaded(let after) = try StateStore(directory: dir.path).load(.healJournal) else {
             Issue.record("no journal on disk")
             return
@@ -147,7 +158,7 @@ struct HealNamespaceTests {
         let lab = try NamespacePair(tag: "cif", octet: 11, configureNode: false)
         defer { lab.destroy() }
         try lab.configureNodeWithIfupdown()
-        let dir = TemporaryDirectory("cif")
+        let dir = StateTestDirectory("cif")
         defer { dir.remove() }
         let action = HealActionSpec(
             kind: .ifupdown, extraArguments: ["--state-dir", lab.ifupdownStateDirectory], verifyTimeout: .seconds(5))

@@ -19,7 +19,7 @@ struct HealSafetyTests {
     func hangingCommandRestored() async throws {
         let lab = try NamespacePair(tag: "hang", octet: 13)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("hang")
+        let dir = StateTestDirectory("hang")
         defer { dir.remove() }
         let action = HealActionSpec(
             kind: .command, command: ["sh", "-c", "ip link set dev \"$0\" down; sleep 30", "{interface}"],
@@ -39,7 +39,7 @@ struct HealSafetyTests {
     func noIntentNoAction() async throws {
         let lab = try NamespacePair(tag: "noin", octet: 14)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("noin")
+        let dir = StateTestDirectory("noin")
         let store = try StateStore(directory: dir.path)
         let marker = "/tmp/nhh-\(getpid())-noin-acted"
         defer { try? FileManager.default.removeItem(atPath: marker) }
@@ -62,7 +62,7 @@ struct HealSafetyTests {
     func oneHealAtATime() async throws {
         let lab = try NamespacePair(tag: "busy", octet: 15)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("busy")
+        let dir = StateTestDirectory("busy")
         defer { dir.remove() }
         let action = HealActionSpec(kind: .command, command: ["sleep", "1"], verifyTimeout: .seconds(1))
         let healer = try healer(lab, try StateStore(directory: dir.path), action)
@@ -77,7 +77,7 @@ struct HealSafetyTests {
     func corruptJournalRecovery() async throws {
         let lab = try NamespacePair(tag: "cjr", octet: 16)
         defer { lab.destroy() }
-        let dir = TemporaryDirectory("cjr")
+        let dir = StateTestDirectory("cjr")
         defer { dir.remove() }
         let action = HealActionSpec(kind: .ipLink, verifyTimeout: .seconds(5))
         do {

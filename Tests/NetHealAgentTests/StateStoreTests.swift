@@ -4,7 +4,7 @@ import Testing
 @testable import NetHealAgent
 
 /// A fresh directory under /tmp, removed by `remove()`.
-struct TemporaryDirectory {
+struct StateTestDirectory {
     let path: String
 
     init(_ tag: String) {
@@ -25,7 +25,7 @@ private struct PacingBlob: Codable, Equatable, Sendable {
 struct StateStoreTests {
     @Test("creates the directory 0700 and writes atomically without leaving temporary files")
     func atomicWrite() throws {
-        let dir = TemporaryDirectory("atomic")
+        let dir = StateTestDirectory("atomic")
         defer { dir.remove() }
         let store = try StateStore(directory: dir.path)
         var info = stat()
@@ -48,7 +48,7 @@ struct StateStoreTests {
 
     @Test("a leftover temporary file from an interrupted write is removed on open")
     func leftoverTemporaryRemoved() throws {
-        let dir = TemporaryDirectory("leftover")
+        let dir = StateTestDirectory("leftover")
         defer { dir.remove() }
         _ = try StateStore(directory: dir.path)
         let leftover = dir.path + "/heal-journal.json.tmp-99999-1"
@@ -59,7 +59,7 @@ struct StateStoreTests {
 
     @Test("a corrupt file is moved aside, reported and not trusted; the conservative value is used")
     func corruptFileSetAside() throws {
-        let dir = TemporaryDirectory("corrupt")
+        let dir = StateTestDirectory("corrupt")
         defer { dir.remove() }
         let store = try StateStore(directory: dir.path, wallClock: { Date(timeIntervalSince1970: 1_800_000_000) })
         let file = StateFile<PacingBlob>("pacing.json")
@@ -90,7 +90,7 @@ struct StateStoreTests {
 
     @Test("the incarnation strictly increases across restarts, also after a corrupt counter")
     func incarnationIncreases() throws {
-        let dir = TemporaryDirectory("incarnation")
+        let dir = StateTestDirectory("incarnation")
         defer { dir.remove() }
         let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: 1_000) }
         var seen: [UInt64] = []
@@ -109,7 +109,7 @@ struct StateStoreTests {
 
     @Test("refuses a world- or group-writable directory and one owned by another user; tightens 0755")
     func permissions() throws {
-        let dir = TemporaryDirectory("perm")
+        let dir = StateTestDirectory("perm")
         defer { dir.remove() }
         #expect(mkdir(dir.path, 0o700) == 0)
         #expect(chmod(dir.path, 0o777) == 0)
@@ -134,5 +134,34 @@ struct StateStoreTests {
         #expect(throws: StateStoreError.relativePath("var/lib/netheal")) { try StateStore(directory: "var/lib/netheal") }
         let message = StateStoreError.insecurePermissions(path: "/x", mode: 0o777).description
         #expect(message.contains("chmod 0700 '/x'"))
+    }
+}
+
+@Suite("HealJournal")
+struct StateHealJournalTests {
+    private func intent(_ id: String) -> HealIntent {
+        HealIntent(
+            id: id, interface: "eth0", action: HealActionSpec(), reason: "r",
+            target: InterfaceSnapshot(interface: "eth0", adminUp: true, operState: "UP", addresses: [], routes: [], takenAtMillis: 0),
+            startedAtMillis: 0, incarnation: 1)
+    }
+
+    @Test("keeps the newest entries, finds the unfinished one, survives a save/load round trip")
+    func journal() throws {
+        var journal = HealJournal()
+        for n in 1...40 { journal.append(HealJournalEntry(intent: intent("1-\(n)"))) }
+        #expect(journal.entries.count == HealJournal.capacity)
+        #expect(journal.entries.first?.intent.id == "1-9")
+        #expect(journal.unfinished?.intent.id == "1-40")
+        let dir = StateTestDirectory("journal")
+        defer { dir.remove() }
+        let store = try StateStore(directory: dir.path)
+        try store.save(journal, to: .healJournal)
+        guard case .loaded(let loaded) = store.load(.healJournal) else {
+            Issue.record("journal not loaded")
+            return
+        }
+        #expect(loaded == journal)
+        #expect(StateFile<InterfaceSnapshot>.baseline(interface: "eth0.100@x").name == "baseline-eth0_100_x.json")
     }
 }

@@ -99,8 +99,16 @@ public struct CommandRunner: Sendable {
         var status: Int32 = 0
         var exited = false
         var timedOut = false
+        var statusLost = false
         while !exited {
-            if waitpid(pid, &status, WNOHANG) == pid { exited = true; break }
+            let waited = waitpid(pid, &status, WNOHANG)
+            if waited == pid { exited = true; break }
+            if waited < 0 && errno == ECHILD {
+                // Someone else reaped it (a process-wide SIGCHLD handler): it has ended.
+                statusLost = true
+                exited = true
+                break
+            }
             let now = ContinuousClock.now
             if now >= deadline { timedOut = true; break }
             let remainingMs = (deadline - now).components.seconds * 1000 + (deadline - now).components.attoseconds / 1_000_000_000_000_000
@@ -139,7 +147,9 @@ public struct CommandRunner: Sendable {
         while collector.open && ContinuousClock.now < drainDeadline { collector.pump(timeoutMs: 20) }
 
         let termination: CommandResult.Termination
-        if status & 0x7f == 0 {
+        if statusLost {
+            termination = .statusUnavailable
+        } else if status & 0x7f == 0 {
             termination = .exited((status >> 8) & 0xff)
         } else {
             termination = .signaled(status & 0x7f)
@@ -173,6 +183,8 @@ public struct CommandResult: Codable, Equatable, Sendable {
         /// It timed out and was still not gone 5 s after SIGKILL (stuck in the kernel); it is reaped
         /// in the background whenever it ends.
         case abandoned
+        /// It ended but its status was collected by someone else (`ECHILD`).
+        case statusUnavailable
 
         public var description: String {
             switch self {
@@ -180,6 +192,7 @@ public struct CommandResult: Codable, Equatable, Sendable {
             case .signaled(let signal): return "signal \(signal)"
             case .spawnFailed(let message): return "not started: \(message)"
             case .abandoned: return "still running after SIGKILL (abandoned)"
+            case .statusUnavailable: return "ended, exit status unavailable"
             }
         }
     }

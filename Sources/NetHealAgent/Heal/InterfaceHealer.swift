@@ -111,13 +111,19 @@ public actor InterfaceHealer {
     // MARK: Heal
 
     /// Performs one heal (see the type's documentation). Throws only when it did not act: another
-    /// heal is running, or the intent could not be recorded.
+    /// heal is running, an unfinished heal has not been recovered yet (call
+    /// `recoverUnfinishedHeal` first), or the intent could not be recorded.
     public func heal(reason: String, incarnation: UInt64) async throws(HealError) -> HealReport {
         guard !busy else { throw .healInProgress }
+        if let pending = journal.unfinished { throw .unfinishedHealPending(id: pending.intent.id) }
         busy = true
         defer { busy = false }
-        sequence += 1
-        let id = "\(incarnation)-\(sequence)"
+        let prefix = "\(incarnation)-"
+        let used = journal.entries.compactMap { entry -> UInt64? in
+            entry.intent.id.hasPrefix(prefix) ? UInt64(entry.intent.id.dropFirst(prefix.count)) : nil
+        }
+        sequence = max(sequence, used.max() ?? 0) + 1
+        let id = prefix + "\(sequence)"
         let started = nowMillis()
         let before = try? await snapshot()
         let target = makeTarget(before: before)
@@ -300,6 +306,8 @@ public actor InterfaceHealer {
 public enum HealError: Error, Sendable, CustomStringConvertible {
     /// Another heal or recovery of this interface is running.
     case healInProgress
+    /// The journal holds a heal without outcome: `recoverUnfinishedHeal` must run first.
+    case unfinishedHealPending(id: String)
     /// The intent could not be written to the state directory, so the heal did not act.
     case intentNotRecorded(StateStoreError)
     /// A state file could not be written.
@@ -312,6 +320,8 @@ public enum HealError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .healInProgress: return "a heal of this interface is already running"
+        case .unfinishedHealPending(let id):
+            return "heal \(id) is unfinished; recoverUnfinishedHeal must complete it before a new heal"
         case .intentNotRecorded(let error): return "heal not started: cannot record the intent: \(error)"
         case .state(let error): return "\(error)"
         case .snapshotFailed(let message): return "cannot read the interface: \(message)"

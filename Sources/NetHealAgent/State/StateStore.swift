@@ -105,19 +105,15 @@ public struct StateStore: Sendable {
     /// Loads the incarnation counter, adds one, persists it, and only then returns it, so every
     /// start (also in a crash loop) gets a strictly larger incarnation than any start before.
     ///
-    /// When the file is missing or corrupt the previous value is unknown; the new incarnation is
-    /// then the current Unix time in seconds (at least 1), which exceeds any counter of an earlier
-    /// run that started at most once per second since it was set up the same way.
+    /// The result is never below the current Unix time in seconds (at least 1): when the file is
+    /// missing, corrupt, or restored from an old backup, the previous value is unknown, and the
+    /// clock still exceeds the counter of any earlier run that did not start more than once per
+    /// second on average.
     public func nextIncarnation() throws(StateStoreError) -> UInt64 {
         let clockFloor = UInt64(max(1, Int64(wallClock().timeIntervalSince1970)))
-        let next: UInt64
-        switch load(StateFile<IncarnationRecord>.incarnation) {
-        case .loaded(let record) where record.incarnation < UInt64.max:
-            next = record.incarnation + 1
-        case .loaded:
-            next = clockFloor
-        case .missing, .corrupt:
-            next = clockFloor
+        var next = clockFloor
+        if case .loaded(let record) = load(StateFile<IncarnationRecord>.incarnation), record.incarnation < UInt64.max {
+            next = max(record.incarnation + 1, clockFloor)
         }
         try save(IncarnationRecord(incarnation: next), to: .incarnation)
         return next
