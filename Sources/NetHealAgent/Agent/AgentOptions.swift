@@ -74,27 +74,24 @@ public enum AgentStartupError: Error, Sendable, CustomStringConvertible {
 }
 
 extension NodeConfiguration {
-    /// The settings the core runs with: the cluster's `protocol:` section, dry run for a `dry-run`
-    /// node, and the escalation ladder sized from the node file (one step per heal that did not help).
-    var effectiveSettings: HealSettings {
-        var settings = self.settings
-        let extra = node.healAction.escalation.count
-        settings.escalationAfterFailures = extra > 0 ? 1 : 0
-        settings.escalationSteps = 1 + extra
-        return settings
-    }
+    /// The settings the core runs with (the config layer folds in dry run and the escalation ladder).
+    var effectiveSettings: HealSettings { settings }
 
     /// The heal action of ladder step `step` (the last one repeats).
-    func healAction(step: Int) -> NetHealConfig.HealAction {
-        let ladder = [node.healAction.primary] + node.healAction.escalation
+    func healAction(step: Int) -> NodeSettings.HealAction {
+        let ladder = node.healAction.steps
         return ladder[min(max(0, step), ladder.count - 1)]
     }
 }
 
 extension HealActionSpec {
     /// The heal layer's spec for a node-file action.
-    init(_ action: NetHealConfig.HealAction) {
+    init(_ action: NodeSettings.HealAction) {
         let kind = HealActionKind(rawValue: action.kind.rawValue) ?? .ifupdown
-        self.init(kind: kind, command: kind == .command ? action.argv : [], stepTimeout: action.timeout)
+        self.init(
+            kind: kind, extraArguments: action.extraArguments,
+            mode: HealCycleMode(rawValue: action.cycle.rawValue) ?? .reconfigure,
+            command: kind == .command ? action.argv : [], stepTimeout: action.timeout,
+            verifyTimeout: action.verifyTimeout, fallbackRestore: action.fallbackRestore)
     }
 }

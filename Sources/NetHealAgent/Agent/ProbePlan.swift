@@ -5,7 +5,7 @@ import NetHealCore
 /// One probe round as configured: the node file's targets, resolved at run time (the gateway is
 /// looked up in the routing table every round), run through the engine's `ProbeRunner`.
 struct ProbePlan: Sendable {
-    var targets: [NetHealConfig.ProbeTarget]
+    var targets: [NodeSettings.ProbeTarget]
     var interface: String
     var runner: ProbeRunner
 
@@ -58,7 +58,7 @@ struct ProbePlan: Sendable {
     }
 
     /// The probe for a configured target, or why there is none.
-    static func resolve(_ target: NetHealConfig.ProbeTarget, interface: String) -> Result<ProbeTarget, ResolveError> {
+    static func resolve(_ target: NodeSettings.ProbeTarget, interface: String) -> Result<ProbeTarget, ResolveError> {
         do {
             switch target {
             case .gateway:
