@@ -38,7 +38,13 @@ final class IntegrationFleet: @unchecked Sendable {
           settle_time: 2s
         """
 
-    init(size: Int) throws {
+    /// The managed interface and mode written into every node file.
+    let interface: String
+    let mode: String
+
+    init(size: Int, interface: String = "lo", mode: String = "heal") throws {
+        self.interface = interface
+        self.mode = mode
         var template = Array("/tmp/nh-it-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed") }
         directory = String(cString: made)
@@ -75,16 +81,18 @@ final class IntegrationFleet: @unchecked Sendable {
                 cluster_file: cluster.yaml
                 member: n\(i)
                 secret_key_file: \(key)
-                interface: lo
+                interface: \(interface)
                 probe_targets:
                   - tcp 127.0.0.1:\(probePort)
                 heal_action:
                   kind: command
                   argv: [/usr/bin/touch, \(directory)/healed-n\(i)]
                   timeout: 5s
+                  verify_timeout: 1s
+                  fallback_restore: false
                 state_dir: \(directory)/state-n\(i)
                 control_socket: \(socketPath(i))
-                mode: heal
+                mode: \(mode)
                 log_level: warning
 
                 """
@@ -133,6 +141,16 @@ final class IntegrationFleet: @unchecked Sendable {
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try client.status() })
+            }
+        }
+    }
+
+    /// Sends a control command to agent `i` (on a thread of its own).
+    func control(_ i: Int, _ command: ControlRequest.Command) async throws -> ControlResponse {
+        let client = ControlClient(path: socketPath(i), timeout: .seconds(3))
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try client.send(ControlRequest(command: command)) })
             }
         }
     }
