@@ -33,7 +33,7 @@ public enum StatusRendering {
         for m in s.members {
             let name = m.isSelf ? m.name + " *" : m.name
             let config = m.configMatches.map { $0 ? "same" : paint.red("DIFFERS") } ?? "-"
-            out.append(pad(name, 12) + paint.reach(m.reach, width: 12) + pad(m.lastDirectMillisAgo.map(ago) ?? "never", 9)
+            out.append(pad(name, 12) + paint.reach(m.reach, width: 12) + pad(m.isSelf ? "-" : (m.lastDirectMillisAgo.map(ago) ?? "never"), 9)
                 + pad(m.viewAgeMillis.map { ago($0) + (m.fresh ? "" : "!") } ?? "-", 9)
                 + pad(m.upstream.map(\.description) ?? "-", 10) + pad(m.decision.map(\.description) ?? "-", 10)
                 + (m.reachOfMe.map { paint.reach($0, width: 12) } ?? pad("-", 12)) + config)
