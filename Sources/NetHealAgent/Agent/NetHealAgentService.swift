@@ -178,9 +178,13 @@ public struct NetHealAgentService: Service {
         } catch {
             logger.error("reload refused, the running configuration stays in force", metadata: ["problems": "\(error)"])
             try? notifier.status("reload refused: \(error)")
-            await engine.noteReload(applied: false, messages: "\(error)".split(separator: "\n").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            })
+            let messages: [String]
+            if case .configuration(let problems) = error {
+                messages = problems.problems.map(\.description)
+            } else {
+                messages = ["\(error)"]
+            }
+            await engine.noteReload(applied: false, messages: messages)
         }
     }
 }

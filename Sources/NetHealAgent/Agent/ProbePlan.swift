@@ -34,19 +34,21 @@ struct ProbePlan: Sendable {
         for (index, target) in targets.enumerated() {
             let name = target.description
             if let result = outcomes[index] {
+                // The configured text, plus the address the gateway resolved to.
+                let shown = target == .gateway ? result.target.description : name
                 switch result.outcome {
                 case .answered(let rtt):
                     round.append(ProbeTargetResult(target: name, outcome: .answered))
                     details.append(ProbeStatus(
-                        target: result.target.description, outcome: "ok", ok: true,
+                        target: shown, outcome: "ok", ok: true,
                         rttMillis: Double(rtt.nanosecondsClamped) / 1e6))
                 case .timedOut:
                     round.append(ProbeTargetResult(target: name, outcome: .timedOut))
-                    details.append(ProbeStatus(target: result.target.description, outcome: "timeout", ok: false, rttMillis: nil))
+                    details.append(ProbeStatus(target: shown, outcome: "timeout", ok: false, rttMillis: nil))
                 case .sendError(let errno):
                     round.append(ProbeTargetResult(target: name, outcome: .sendError(errno.name)))
                     details.append(ProbeStatus(
-                        target: result.target.description, outcome: "send error \(errno.name)", ok: false, rttMillis: nil))
+                        target: shown, outcome: "send error \(errno.name)", ok: false, rttMillis: nil))
                 }
             } else {
                 let reason = failures[index] ?? "not probed"
