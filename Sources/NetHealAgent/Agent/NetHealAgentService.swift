@@ -169,6 +169,8 @@ public struct NetHealAgentService: Service {
     /// problem; a good one is applied.
     static func reload(nodeFile: String, engine: AgentEngine, notifier: SystemdNotifier, logger: Logger) async {
         logger.notice("SIGHUP: reloading the configuration", metadata: ["nodeFile": "\(nodeFile)"])
+        try? notifier.reloading(status: "reloading the configuration")
+        defer { try? notifier.ready(status: "reload done") }
         do {
             let config = try AgentSetup.loadConfiguration(nodeFile)
             let digest = try AgentSetup.configDigest(config.clusterFileBytes)
