@@ -18,7 +18,9 @@ public struct RunCommand: AsyncParsableCommand {
     public var config: String = "/etc/netheal/node.yaml"
 
     /// Diagnostics only: do not bind probe sockets to the managed interface.
-    @Flag(name: .long, help: "Do not bind probes to the managed interface (diagnostics only: probes then prove nothing about it).")
+    @Flag(
+        name: .long,
+        help: "Do not bind probes to the managed interface (diagnostics only: probes then prove nothing about it).")
     public var noBindProbes = false
 
     public init() {}

@@ -5,7 +5,9 @@ import NetHealConfig
 
 /// Where the agent's control socket is: `--socket`, or the node file's `control_socket`.
 struct ControlSocketOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The control socket (default: the node file's control_socket).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The control socket (default: the node file's control_socket).", valueName: "path"))
     var socket: String?
 
     @Option(name: .long, help: ArgumentHelp("The node file naming the control socket.", valueName: "path"))
@@ -57,7 +59,8 @@ public struct StatusCommand: ParsableCommand {
             let text: String
             do {
                 let status = try client.status()
-                text = json ? ControlCoding.pretty(status) + "\n" : StatusRendering.render(status, color: tty && !noColor)
+                text =
+                    json ? ControlCoding.pretty(status) + "\n" : StatusRendering.render(status, color: tty && !noColor)
             } catch {
                 if !watch {
                     printError("netheal-cluster status: \(error)")
@@ -100,7 +103,9 @@ public struct ControlCommand: ParsableCommand {
                 printError("netheal-cluster control: \(response.error ?? "the agent refused")")
                 throw ExitCode.failure
             }
-            print("\(status.node): healing \(status.healingEnabled ? "enabled" : "disabled"); state \(status.decision.state) (\(status.decision.rule.id))")
+            print(
+                "\(status.node): healing \(status.healingEnabled ? "enabled" : "disabled"); state \(status.decision.state) (\(status.decision.rule.id))"
+            )
         } catch let error as ControlClientError {
             printError("netheal-cluster control: \(error)")
             throw ExitCode.failure

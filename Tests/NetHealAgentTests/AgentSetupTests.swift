@@ -49,7 +49,8 @@ struct AgentSetupTests {
         }
         // The agent refuses to start with it.
         await #expect(throws: AgentStartupError.self) {
-            try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false)).run()
+            try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false))
+                .run()
         }
         #expect(!FileManager.default.fileExists(atPath: fleet.socketPath(0)))
     }
@@ -61,7 +62,8 @@ struct AgentSetupTests {
         try "member: n0\ncluster_file: cluster.yaml\ninterface: lo\nprobe_targets: [bogus]\n"
             .write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
         do {
-            try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false)).run()
+            try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false))
+                .run()
             Issue.record("started with a broken node file")
         } catch let error as AgentStartupError {
             guard case .configuration(let problems) = error else {

@@ -14,7 +14,8 @@ struct ControlCheckTests {
         var core = NodeCore(roster: fleet.roster, me: MemberIndex(0), settings: HealSettings(), pacing: nil, seed: 1)
         let t0 = Instant(nanoseconds: 1_000_000_000)
         _ = core.handle(.started, now: t0)
-        _ = core.handle(.probeRound(ProbeRoundResult(targets: [.init(target: "tcp 198.18.0.1:53", outcome: .answered)])), now: t0)
+        _ = core.handle(
+            .probeRound(ProbeRoundResult(targets: [.init(target: "tcp 198.18.0.1:53", outcome: .answered)])), now: t0)
         for i in 1...2 { _ = core.handle(.viewReceived(fleet.view(of: i), direct: true), now: t0) }
         var record = core.record(now: t0 + .milliseconds(10))
         adjust(&record)
@@ -32,9 +33,12 @@ struct ControlCheckTests {
             generatedAtMillis: 1_700_000_000_000, decision: record,
             probes: [ProbeStatus(target: "tcp 198.18.0.1:53", outcome: "ok", ok: true, rttMillis: 0.4)],
             members: members,
-            matrix: ReachMatrix(members: ["n0", "n1", "n2"], rows: [
-                [.isSelf, .reachable, .reachable], [.reachable, .isSelf, .reachable], [.reachable, .reachable, .isSelf],
-            ]),
+            matrix: ReachMatrix(
+                members: ["n0", "n1", "n2"],
+                rows: [
+                    [.isSelf, .reachable, .reachable], [.reachable, .isSelf, .reachable],
+                    [.reachable, .reachable, .isSelf],
+                ]),
             heals: [],
             counters: CounterStatus(
                 viewsAccepted: 12, viewsRelayedAccepted: 4, relayedSkipped: 1, indirectSenders: 0,
@@ -49,16 +53,30 @@ struct ControlCheckTests {
         #expect(s.decision.state == .healthy)
         let verdict = CheckEvaluation.evaluate(s)
         #expect(verdict.code == .ok)
-        #expect(verdict.line == "NETHEAL OK - n0 healthy (own-probes-ok): 2/2 peers fresh; fleet: healthy | "
-            + "fresh_peers=2;;;0;2 heals_window=0;;3;0;3 views_rejected=2c views_accepted=12c transport_drops=0c")
+        #expect(
+            verdict.line == "NETHEAL OK - n0 healthy (own-probes-ok): 2/2 peers fresh; fleet: healthy | "
+                + "fresh_peers=2;;;0;2 heals_window=0;;3;0;3 views_rejected=2c views_accepted=12c transport_drops=0c")
     }
 
     @Test("WARNING: hold, a silent peer, a recent heal, healing disabled, a diverging cluster file")
     func warnings() throws {
-        #expect(CheckEvaluation.evaluate(try Self.status { $0.state = .hold; $0.rule = .voucherHold }).code == .warning)
-        #expect(CheckEvaluation.evaluate(try Self.status { $0.evidence.freshPeers = 1 }).line.contains("1 peer(s) silent"))
+        #expect(
+            CheckEvaluation.evaluate(
+                try Self.status {
+                    $0.state = .hold
+                    $0.rule = .voucherHold
+                }
+            ).code == .warning)
+        #expect(
+            CheckEvaluation.evaluate(try Self.status { $0.evidence.freshPeers = 1 }).line.contains("1 peer(s) silent"))
         #expect(CheckEvaluation.evaluate(try Self.status { $0.pacing.healsInWindow = 1 }).code == .warning)
-        #expect(CheckEvaluation.evaluate(try Self.status { $0.state = .disabled; $0.rule = .disabled }).code == .warning)
+        #expect(
+            CheckEvaluation.evaluate(
+                try Self.status {
+                    $0.state = .disabled
+                    $0.rule = .disabled
+                }
+            ).code == .warning)
         var diverging = try Self.status()
         diverging.members[2].configMatches = false
         let verdict = CheckEvaluation.evaluate(diverging)
@@ -68,7 +86,13 @@ struct ControlCheckTests {
 
     @Test("CRITICAL: backoff, spent budget, no fresh peer")
     func critical() throws {
-        #expect(CheckEvaluation.evaluate(try Self.status { $0.state = .backoff; $0.rule = .backoffWait }).code == .critical)
+        #expect(
+            CheckEvaluation.evaluate(
+                try Self.status {
+                    $0.state = .backoff
+                    $0.rule = .backoffWait
+                }
+            ).code == .critical)
         #expect(CheckEvaluation.evaluate(try Self.status { $0.pacing.healsInWindow = 3 }).code == .critical)
         let isolated = CheckEvaluation.evaluate(try Self.status { $0.evidence.freshPeers = 0 })
         #expect(isolated.code == .critical)
@@ -114,14 +138,18 @@ struct ControlCheckTests {
         let metrics = AgentMetrics()
         metrics.viewRejected(.badMagic)
         metrics.viewAccepted(direct: true)
-        let ok = String(decoding: MetricsServer.respond(to: Array("GET /metrics HTTP/1.0\r\nHost: x".utf8), metrics: metrics), as: UTF8.self)
+        let ok = String(
+            decoding: MetricsServer.respond(to: Array("GET /metrics HTTP/1.0\r\nHost: x".utf8), metrics: metrics),
+            as: UTF8.self)
         #expect(ok.hasPrefix("HTTP/1.0 200 OK\r\n"))
         #expect(ok.contains("netheal_views_rejected_total{reason=\"bad_magic\"} 1"))
         #expect(ok.contains("netheal_views_rejected_total{reason=\"bad_signature\"} 0"))
         #expect(ok.contains("netheal_views_accepted_total{kind=\"direct\"} 1"))
-        let missing = String(decoding: MetricsServer.respond(to: Array("GET / HTTP/1.0".utf8), metrics: metrics), as: UTF8.self)
+        let missing = String(
+            decoding: MetricsServer.respond(to: Array("GET / HTTP/1.0".utf8), metrics: metrics), as: UTF8.self)
         #expect(missing.hasPrefix("HTTP/1.0 404"))
-        let post = String(decoding: MetricsServer.respond(to: Array("POST /metrics HTTP/1.0".utf8), metrics: metrics), as: UTF8.self)
+        let post = String(
+            decoding: MetricsServer.respond(to: Array("POST /metrics HTTP/1.0".utf8), metrics: metrics), as: UTF8.self)
         #expect(post.hasPrefix("HTTP/1.0 405"))
         let long = String(decoding: MetricsServer.respond(to: nil, metrics: metrics), as: UTF8.self)
         #expect(long.hasPrefix("HTTP/1.0 431"))

@@ -9,10 +9,13 @@ struct ControlDiagnosisTests {
     typealias View = FleetDiagnosis.MemberView
 
     /// Member i's view where `reachable` lists whom it reaches (everyone else unreachable).
-    static func view(_ i: Int, of n: Int, reaches reachable: Set<Int>, upstream: UpstreamHealth = .up,
-                     decision: DecisionState = .healthy) -> View {
-        View(upstream: upstream, decision: decision,
-             reach: (0..<n).map { $0 == i ? .isSelf : (reachable.contains($0) ? .reachable : .unreachable) })
+    static func view(
+        _ i: Int, of n: Int, reaches reachable: Set<Int>, upstream: UpstreamHealth = .up,
+        decision: DecisionState = .healthy
+    ) -> View {
+        View(
+            upstream: upstream, decision: decision,
+            reach: (0..<n).map { $0 == i ? .isSelf : (reachable.contains($0) ? .reachable : .unreachable) })
     }
 
     static func names(_ n: Int) -> [String] { (1...n).map { "n\($0)" } }

@@ -60,7 +60,9 @@ final class IntegrationFleet: @unchecked Sendable {
     func nodeFile(_ i: Int) -> String { "\(directory)/n\(i).yaml" }
     func socketPath(_ i: Int) -> String { "\(directory)/n\(i).sock" }
     var clusterFile: String { "\(directory)/cluster.yaml" }
-    func gossipAddress(_ i: Int) throws -> SocketAddress { try SocketAddress(ipAddress: "127.0.0.1", port: Int(gossipPorts[i])) }
+    func gossipAddress(_ i: Int) throws -> SocketAddress {
+        try SocketAddress(ipAddress: "127.0.0.1", port: Int(gossipPorts[i]))
+    }
 
     /// The cluster file text for the first `members` members (default all), with `protocol` settings.
     func clusterText(members: Int? = nil, protocol section: String = IntegrationFleet.fastProtocol) -> String {
@@ -221,7 +223,9 @@ final class IntegrationFleet: @unchecked Sendable {
         sin.sin_addr.s_addr = inet_addr("127.0.0.1")
         sin.sin_port = 0
         let bound = withUnsafePointer(to: &sin) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0 else { throw FixtureError("bind failed: errno \(errno)") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

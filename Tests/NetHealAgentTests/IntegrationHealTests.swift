@@ -16,7 +16,9 @@ struct IntegrationHealTests {
         let fleet = try IntegrationFleet(size: 1, interface: "nhmissing0")
         fleet.start(0)
         do {
-            let healed = try await fleet.waitUntil([0], timeout: .seconds(30), "a heal was made and its outcome recorded") { s in
+            let healed = try await fleet.waitUntil(
+                [0], timeout: .seconds(30), "a heal was made and its outcome recorded"
+            ) { s in
                 s.heals.count == 1 && s.heals[0].outcome != nil && !s.decision.pacing.healInProgress
             }
             let s = healed[0]
@@ -34,7 +36,9 @@ struct IntegrationHealTests {
             // Restart: the heal budget and backoff come back from pacing.json; no second heal.
             await fleet.stop(0)
             fleet.start(0)
-            let restarted = try await fleet.waitUntil([0], "the restarted agent is back") { $0.incarnation > s.incarnation }
+            let restarted = try await fleet.waitUntil([0], "the restarted agent is back") {
+                $0.incarnation > s.incarnation
+            }
             #expect(restarted[0].decision.pacing.healsInWindow == 1)
             #expect(restarted[0].decision.pacing.consecutiveFailures == 1)
             try await Task.sleep(for: .seconds(2))
@@ -81,7 +85,9 @@ struct IntegrationHealTests {
             #expect(try await fleet.status(0).counters.healsStarted == 0)
             await fleet.stop(0)
             fleet.start(0)
-            let back = try await fleet.waitUntil([0], "restarted, still disabled") { !$0.healingEnabled && $0.decision.state == .disabled }
+            let back = try await fleet.waitUntil([0], "restarted, still disabled") {
+                !$0.healingEnabled && $0.decision.state == .disabled
+            }
             #expect(back[0].heals.isEmpty)
             #expect(!FileManager.default.fileExists(atPath: "\(fleet.directory)/healed-n0"))
         } catch {

@@ -27,7 +27,9 @@ struct IntegrationLifecycleTests {
             while ContinuousClock.now < deadline {
                 guard let message = await receive(listener) else { break }
                 messages.append(message)
-                if messages.contains("WATCHDOG=1") && messages.contains(where: { $0.hasPrefix("STATUS=healthy: ") }) { break }
+                if messages.contains("WATCHDOG=1") && messages.contains(where: { $0.hasPrefix("STATUS=healthy: ") }) {
+                    break
+                }
             }
             #expect(messages.contains("WATCHDOG=1"))
             #expect(messages.contains { $0.hasPrefix("STATUS=healthy: ") })
@@ -42,7 +44,9 @@ struct IntegrationLifecycleTests {
         await fleet.shutdown()
     }
 
-    @Test("reload: a bad cluster file leaves the old one running and says why; a good one with a new member restarts the core")
+    @Test(
+        "reload: a bad cluster file leaves the old one running and says why; a good one with a new member restarts the core"
+    )
     func reload() async throws {
         let fleet = try IntegrationFleet(size: 3)
         let (requests, trigger) = AsyncStream.makeStream(of: Void.self)
@@ -54,7 +58,9 @@ struct IntegrationLifecycleTests {
             try await fleet.waitUntil([0], "n0 hears n1") { $0.freshPeers == 1 && $0.members.count == 2 }
 
             // Broken: an unknown protocol key and a bad duration. Both problems are reported; nothing changes.
-            let broken = fleet.clusterText(members: 3, protocol: IntegrationFleet.fastProtocol + "\n  gossip_intervall: 1s\n  accuser_quorum_minimum: 0")
+            let broken = fleet.clusterText(
+                members: 3,
+                protocol: IntegrationFleet.fastProtocol + "\n  gossip_intervall: 1s\n  accuser_quorum_minimum: 0")
             try broken.write(toFile: fleet.clusterFile, atomically: true, encoding: .utf8)
             trigger.yield()
             let refused = try await fleet.waitUntil([0], "the reload is refused") { $0.lastReload?.applied == false }

@@ -16,8 +16,12 @@ struct IntegrationTests {
         let fleet = try IntegrationFleet(size: 3)
         fleet.startAll()
         do {
-            let statuses = try await fleet.waitUntil([0, 1, 2], "every peer is fresh, heard directly, and the node healthy") { s in
-                s.members.allSatisfy { $0.isSelf || ($0.fresh && $0.lastDirectMillisAgo != nil && $0.reach == .reachable) }
+            let statuses = try await fleet.waitUntil(
+                [0, 1, 2], "every peer is fresh, heard directly, and the node healthy"
+            ) { s in
+                s.members.allSatisfy {
+                    $0.isSelf || ($0.fresh && $0.lastDirectMillisAgo != nil && $0.reach == .reachable)
+                }
                     && s.decision.state == .healthy
             }
             for s in statuses {
@@ -70,7 +74,8 @@ struct IntegrationTests {
             // Nothing of them was used: n1's view still has its real incarnation, and the peers stay fresh.
             let n1 = after[0].members[1]
             #expect(n1.viewVersion.map { !$0.hasPrefix("\(UInt64.max / 2).") } == true)
-            try await fleet.waitUntil([0], "peers still fresh") { s in s.freshPeers == 2 && s.decision.state == .healthy }
+            try await fleet.waitUntil([0], "peers still fresh") { s in s.freshPeers == 2 && s.decision.state == .healthy
+            }
         } catch {
             await fleet.shutdown()
             throw error

@@ -13,7 +13,8 @@ extension AgentEngine {
         let member = new.cluster.members[new.memberIndex.int]
         guard member.publicKey == signer.publicKey else {
             throw .keyMismatch(
-                keyFile: config.node.secretKeyFile, derived: PublicKeyText.format(signer.publicKey), member: member.name,
+                keyFile: config.node.secretKeyFile, derived: PublicKeyText.format(signer.publicKey),
+                member: member.name,
                 clusterFile: new.cluster.path, configured: PublicKeyText.format(member.publicKey))
         }
         let addresses: [[SocketAddress]]
@@ -44,7 +45,8 @@ extension AgentEngine {
             settings = newSettings
             changes.append(
                 "membership changed (\(old.roster.count) → \(new.roster.count) members, this node `\(member.name)` "
-                    + "at index \(new.memberIndex.int)): decision core restarted with the new roster, pacing kept, views dropped")
+                    + "at index \(new.memberIndex.int)): decision core restarted with the new roster, pacing kept, views dropped"
+            )
             await handle(enabled ? [.started] : [.setHealingEnabled(false)])
         } else if newSettings != settings {
             settings = newSettings
@@ -54,14 +56,17 @@ extension AgentEngine {
             changes.append("peer gossip addresses changed: applied")
         }
         if new.ownAddresses != old.ownAddresses {
-            changes.append("this node's own gossip addresses changed: RESTART the agent to bind them (still bound to the old ones)")
+            changes.append(
+                "this node's own gossip addresses changed: RESTART the agent to bind them (still bound to the old ones)"
+            )
         }
         if new.node.interface != old.node.interface || new.node.healAction != old.node.healAction {
             let spec = HealActionSpec(new.healAction(step: 0))
             do {
                 healer = try InterfaceHealer(interface: new.node.interface, action: spec, store: store, logger: logger)
                 healerSpec = spec
-                changes.append("heal action or interface changed: applied (\(new.node.interface), \(spec.kind.rawValue))")
+                changes.append(
+                    "heal action or interface changed: applied (\(new.node.interface), \(spec.kind.rawValue))")
             } catch {
                 changes.append("new heal action refused, keeping the old one: \(error)")
             }
@@ -72,7 +77,10 @@ extension AgentEngine {
         if new.node.probeTargets != old.node.probeTargets { changes.append("probe targets changed: applied") }
         for (what, changed) in [
             ("state_dir", new.node.stateDirectory != old.node.stateDirectory),
-            ("control_socket", new.node.controlSocket != old.node.controlSocket || new.node.controlGroup != old.node.controlGroup),
+            (
+                "control_socket",
+                new.node.controlSocket != old.node.controlSocket || new.node.controlGroup != old.node.controlGroup
+            ),
             ("metrics_listen", new.node.metricsListen != old.node.metricsListen),
             ("secret_key_file", new.node.secretKeyFile != old.node.secretKeyFile),
         ] where changed {

@@ -26,13 +26,16 @@ extension AgentEngine {
             let isSelf = index == me
             let view = latest[i]?.view
             let fresh = !isSelf && receivedAt[i].map { now - $0 < freshness } == true
-            members.append(MemberStatus(
-                name: roster.name(index), index: i, isSelf: isSelf,
-                addresses: config.addresses[i].map(\.description), reach: own.reach[i],
-                lastDirectMillisAgo: lastDirect[i].map { (now - $0).millisecondsClamped },
-                viewAgeMillis: receivedAt[i].map { (now - $0).millisecondsClamped }, fresh: fresh,
-                viewVersion: view.map { $0.version.description }, upstream: view?.upstream, decision: view?.decision,
-                reachOfMe: view.map { $0.reach[me.int] }, configMatches: view.map { $0.configDigest == configDigest }))
+            members.append(
+                MemberStatus(
+                    name: roster.name(index), index: i, isSelf: isSelf,
+                    addresses: config.addresses[i].map(\.description), reach: own.reach[i],
+                    lastDirectMillisAgo: lastDirect[i].map { (now - $0).millisecondsClamped },
+                    viewAgeMillis: receivedAt[i].map { (now - $0).millisecondsClamped }, fresh: fresh,
+                    viewVersion: view.map { $0.version.description }, upstream: view?.upstream,
+                    decision: view?.decision,
+                    reachOfMe: view.map { $0.reach[me.int] },
+                    configMatches: view.map { $0.configDigest == configDigest }))
             if isSelf {
                 rows.append(own.reach)
                 diagnosisViews.append(.init(upstream: own.upstream, decision: own.decision, reach: own.reach))
@@ -46,7 +49,8 @@ extension AgentEngine {
         }
         let names = roster.members.map(\.name)
         let transportCounters = transport.counters
-        let drops = transportCounters.droppedOversize + transportCounters.droppedQueueFull
+        let drops =
+            transportCounters.droppedOversize + transportCounters.droppedQueueFull
             + transportCounters.droppedSourceRateLimited + transportCounters.droppedGlobalRateLimited
         let heals = await healer.recentHeals(limit: 10).map { entry in
             HealStatus(

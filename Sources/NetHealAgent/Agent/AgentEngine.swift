@@ -167,45 +167,58 @@ actor AgentEngine {
                     origin: me, incarnation: incarnation, sequence: sequence, originTimeMillis: wall,
                     configDigest: configDigest)
                 do {
-                    let datagram = try encoder.encode(view, signer: signer, relaying: relayed.filter { $0.origin != target })
+                    let datagram = try encoder.encode(
+                        view, signer: signer, relaying: relayed.filter { $0.origin != target })
                     sends.append((datagram.bytes, peerAddresses[target.int]))
                 } catch {
                     logger.error("cannot encode a view", metadata: ["error": "\(error)"])
                 }
             }
         case .runProbeRound:
-            orders.yield(.probeRound(ProbePlan(targets: config.node.probeTargets, interface: config.node.interface, runner: probeRunner)))
+            orders.yield(
+                .probeRound(
+                    ProbePlan(targets: config.node.probeTargets, interface: config.node.interface, runner: probeRunner))
+            )
         case .cycleInterface(let order):
             let spec = HealActionSpec(config.healAction(step: order.step))
             if spec != healerSpec {
                 do {
-                    healer = try InterfaceHealer(interface: config.node.interface, action: spec, store: store, logger: logger)
+                    healer = try InterfaceHealer(
+                        interface: config.node.interface, action: spec, store: store, logger: logger)
                     healerSpec = spec
                 } catch {
-                    logger.error("heal action of step \(order.step) is invalid; using the previous one", metadata: ["error": "\(error)"])
+                    logger.error(
+                        "heal action of step \(order.step) is invalid; using the previous one",
+                        metadata: ["error": "\(error)"])
                 }
             }
             counters.healsStarted += 1
             metrics.healStarted()
-            logger.notice("heal", metadata: [
-                "rule": "\(order.rule.id)", "reason": "\(order.reason)", "step": "\(order.step)",
-                "healsInWindow": "\(order.healsInWindow)", "action": "\(healerSpec.kind.rawValue)",
-            ])
+            logger.notice(
+                "heal",
+                metadata: [
+                    "rule": "\(order.rule.id)", "reason": "\(order.reason)", "step": "\(order.step)",
+                    "healsInWindow": "\(order.healsInWindow)", "action": "\(healerSpec.kind.rawValue)",
+                ])
             orders.yield(.heal(order, healer))
         case .wouldHeal(let order):
             counters.wouldHeals += 1
             metrics.wouldHeal()
-            logger.notice("would heal (dry run)", metadata: [
-                "rule": "\(order.rule.id)", "reason": "\(order.reason)", "step": "\(order.step)",
-                "healsInWindow": "\(order.healsInWindow)",
-            ])
+            logger.notice(
+                "would heal (dry run)",
+                metadata: [
+                    "rule": "\(order.rule.id)", "reason": "\(order.reason)", "step": "\(order.step)",
+                    "healsInWindow": "\(order.healsInWindow)",
+                ])
         case .persist(let pacing):
             persist(pacing, now: now)
         case .decisionChanged(let record):
-            logger.notice("decision", metadata: [
-                "state": "\(record.state)", "rule": "\(record.rule.id)", "reason": "\(record.reason)",
-                "freshPeers": "\(record.evidence.freshPeers)", "upstream": "\(record.evidence.probes.upstream)",
-            ])
+            logger.notice(
+                "decision",
+                metadata: [
+                    "state": "\(record.state)", "rule": "\(record.rule.id)", "reason": "\(record.reason)",
+                    "freshPeers": "\(record.evidence.freshPeers)", "upstream": "\(record.evidence.probes.upstream)",
+                ])
             if record.state == .hold { metrics.hold(rule: record.rule) }
             do {
                 try notifier.status("\(record.state): \(record.reason)")

@@ -42,7 +42,8 @@ struct AgentSetup: Sendable {
         case .missing:
             pacing = nil
         case .corrupt(let corruption):
-            logger.error("pacing state not trusted: no heal before a full backoff", metadata: ["reason": "\(corruption)"])
+            logger.error(
+                "pacing state not trusted: no heal before a full backoff", metadata: ["reason": "\(corruption)"])
             pacing = PersistedPacing.conservative(settings: config.effectiveSettings, now: now)
         }
         return AgentSetup(
@@ -77,7 +78,8 @@ struct AgentSetup: Sendable {
         let member = config.cluster.members[config.memberIndex.int]
         guard signer.publicKey == member.publicKey else {
             throw .keyMismatch(
-                keyFile: config.node.secretKeyFile, derived: PublicKeyText.format(signer.publicKey), member: member.name,
+                keyFile: config.node.secretKeyFile, derived: PublicKeyText.format(signer.publicKey),
+                member: member.name,
                 clusterFile: config.cluster.path, configured: PublicKeyText.format(member.publicKey))
         }
         return signer

@@ -61,14 +61,17 @@ public struct NetHealAgentService: Service {
             }
         }
         let beats = watchdog.scheduleEventLoopBeats(on: group.next(), every: .milliseconds(500))
-        logger.notice("agent started", metadata: [
-            "incarnation": "\(setup.incarnation)", "gossip": "\(transport.localAddresses)",
-            "control": "\(setup.config.node.controlSocket)", "interface": "\(setup.config.node.interface)",
-            "mode": "\(setup.config.node.mode.rawValue)", "members": "\(setup.config.roster.count)",
-        ])
+        logger.notice(
+            "agent started",
+            metadata: [
+                "incarnation": "\(setup.incarnation)", "gossip": "\(transport.localAddresses)",
+                "control": "\(setup.config.node.controlSocket)", "interface": "\(setup.config.node.interface)",
+                "mode": "\(setup.config.node.mode.rawValue)", "members": "\(setup.config.roster.count)",
+            ])
         await engine.handle([.started])
         do {
-            try options.notifier.ready(status: "starting: listening on \(transport.localAddresses.count) gossip socket(s)")
+            try options.notifier.ready(
+                status: "starting: listening on \(transport.localAddresses.count) gossip socket(s)")
         } catch {
             logger.warning("cannot send READY=1 to systemd", metadata: ["error": "\(error)"])
         }
@@ -89,14 +92,16 @@ public struct NetHealAgentService: Service {
                 if let requests = options.reloadRequests {
                     tasks.addTask {
                         for await _ in requests {
-                            await Self.reload(nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                            await Self.reload(
+                                nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
                         }
                     }
                 }
                 if reload {
                     tasks.addTask {
                         for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                            await Self.reload(nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                            await Self.reload(
+                                nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
                         }
                     }
                 }
@@ -140,7 +145,9 @@ public struct NetHealAgentService: Service {
                                 let report = try await healer.heal(reason: order.reason, incarnation: incarnation)
                                 return (Self.outcome(report), report.summary)
                             } catch {
-                                return (NetHealCore.HealOutcome.failed(detail: "\(error)"), "heal did not run: \(error)")
+                                return (
+                                    NetHealCore.HealOutcome.failed(detail: "\(error)"), "heal did not run: \(error)"
+                                )
                             }
                         }.value
                         await engine.healFinished(result.0, summary: result.1)

@@ -39,16 +39,18 @@ struct ProbePlan: Sendable {
                 switch result.outcome {
                 case .answered(let rtt):
                     round.append(ProbeTargetResult(target: name, outcome: .answered))
-                    details.append(ProbeStatus(
-                        target: shown, outcome: "ok", ok: true,
-                        rttMillis: Double(rtt.nanosecondsClamped) / 1e6))
+                    details.append(
+                        ProbeStatus(
+                            target: shown, outcome: "ok", ok: true,
+                            rttMillis: Double(rtt.nanosecondsClamped) / 1e6))
                 case .timedOut:
                     round.append(ProbeTargetResult(target: name, outcome: .timedOut))
                     details.append(ProbeStatus(target: shown, outcome: "timeout", ok: false, rttMillis: nil))
                 case .sendError(let errno):
                     round.append(ProbeTargetResult(target: name, outcome: .sendError(errno.name)))
-                    details.append(ProbeStatus(
-                        target: shown, outcome: "send error \(errno.name)", ok: false, rttMillis: nil))
+                    details.append(
+                        ProbeStatus(
+                            target: shown, outcome: "send error \(errno.name)", ok: false, rttMillis: nil))
                 }
             } else {
                 let reason = failures[index] ?? "not probed"
@@ -69,13 +71,15 @@ struct ProbePlan: Sendable {
                 }
                 return .success(ProbeTarget(address: route.gateway, method: .icmpEcho, name: "gateway"))
             case .icmp(let address):
-                return .success(ProbeTarget(
-                    address: try SocketAddress(ipAddress: address.description, port: 0), method: .icmpEcho,
-                    name: target.description))
+                return .success(
+                    ProbeTarget(
+                        address: try SocketAddress(ipAddress: address.description, port: 0), method: .icmpEcho,
+                        name: target.description))
             case .tcp(let hostPort):
-                return .success(ProbeTarget(
-                    address: try SocketAddress(ipAddress: hostPort.host, port: Int(hostPort.port)),
-                    method: .tcpConnect(port: Int(hostPort.port)), name: target.description))
+                return .success(
+                    ProbeTarget(
+                        address: try SocketAddress(ipAddress: hostPort.host, port: Int(hostPort.port)),
+                        method: .tcpConnect(port: Int(hostPort.port)), name: target.description))
             }
         } catch {
             return .failure(ResolveError("cannot resolve: \(error)"))

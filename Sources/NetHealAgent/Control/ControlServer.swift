@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Foundation
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
 
 /// The control socket: a Unix stream socket (mode 0660, owned by the agent's user — root — and by
 /// `control_group` when set). One JSON `ControlRequest` line in, one JSON `ControlResponse` line out.
@@ -14,18 +15,22 @@ struct ControlServer: Sendable {
 
     /// Creates the socket's directory if missing (0755), binds (replacing a stale socket file) and
     /// sets the mode and group.
-    static func start(path: String, group controlGroup: String?, eventLoops: any EventLoopGroup) async throws -> ControlServer {
+    static func start(path: String, group controlGroup: String?, eventLoops: any EventLoopGroup) async throws
+        -> ControlServer
+    {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, access(directory, F_OK) != 0 {
             guard mkdir(directory, 0o755) == 0 || errno == EEXIST else {
-                throw AgentStartupError.setup("cannot create the control socket directory \(directory): \(String(cString: strerror(errno)))")
+                throw AgentStartupError.setup(
+                    "cannot create the control socket directory \(directory): \(String(cString: strerror(errno)))")
             }
         }
         var gid: gid_t?
         if let controlGroup {
             guard let entry = getgrnam(controlGroup) else {
                 throw AgentStartupError.setup(
-                    "control_group `\(controlGroup)` does not exist — create it (groupadd \(controlGroup)) or remove control_group")
+                    "control_group `\(controlGroup)` does not exist — create it (groupadd \(controlGroup)) or remove control_group"
+                )
             }
             gid = entry.pointee.gr_gid
         }
@@ -43,7 +48,8 @@ struct ControlServer: Sendable {
         if let gid, chown(path, uid_t.max, gid) != 0 {
             let reason = String(cString: strerror(errno))
             await server.close()
-            throw AgentStartupError.setup("cannot give the control socket \(path) to group \(controlGroup ?? ""): \(reason)")
+            throw AgentStartupError.setup(
+                "cannot give the control socket \(path) to group \(controlGroup ?? ""): \(reason)")
         }
         return ControlServer(path: path, server: server)
     }
@@ -58,7 +64,9 @@ struct ControlServer: Sendable {
                 response = ControlResponse(ok: false, error: "request too long")
             } else {
                 let commands = ControlRequest.Command.allCases.map(\.rawValue).joined(separator: ", ")
-                response = ControlResponse(ok: false, error: "bad request: send one JSON line like {\"command\":\"status\"} (commands: \(commands))")
+                response = ControlResponse(
+                    ok: false,
+                    error: "bad request: send one JSON line like {\"command\":\"status\"} (commands: \(commands))")
             }
             return ControlCoding.line(response)
         }

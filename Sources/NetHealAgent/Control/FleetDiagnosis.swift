@@ -57,8 +57,10 @@ public enum FleetDiagnosis {
         } else if groups.allSatisfy({ $0.count == 1 }) {
             parts.append(unknownOrSilent(input, groups: groups))
         } else {
-            parts.append("partition " + groups.map { "{" + $0.map { input.names[$0] }.joined(separator: ",") + "}" }
-                .joined(separator: " | "))
+            parts.append(
+                "partition "
+                    + groups.map { "{" + $0.map { input.names[$0] }.joined(separator: ",") + "}" }
+                    .joined(separator: " | "))
             let rest = healthLine(input, members: Array(0..<n), lan: nil)
             if rest != "healthy" { parts.append(rest) }
         }
@@ -105,7 +107,8 @@ public enum FleetDiagnosis {
         } else if failing.count == known.count && known.count >= 2 {
             line = "upstream outage: \(failing.count)/\(known.count) fail upstream" + (lan.map { ", \($0)" } ?? "")
         } else {
-            line = "upstream failing at " + failing.map { input.names[$0] }.joined(separator: ",")
+            line =
+                "upstream failing at " + failing.map { input.names[$0] }.joined(separator: ",")
                 + " (\(failing.count)/\(known.count))" + (lan.map { ", \($0)" } ?? "")
         }
         if !silent.isEmpty && lan == "LAN intact" {

@@ -26,7 +26,8 @@ struct OneShotServer: Sendable {
                 channel.eventLoop.makeCompletedFuture { try Connection(wrappingChannelSynchronously: channel) }
             }
         return OneShotServer(
-            listener: listener, terminator: terminator, maxRequestBytes: maxRequestBytes, requestTimeout: requestTimeout)
+            listener: listener, terminator: terminator, maxRequestBytes: maxRequestBytes, requestTimeout: requestTimeout
+        )
     }
 
     /// Binds a TCP socket at `host:port`.
@@ -40,7 +41,8 @@ struct OneShotServer: Sendable {
                 channel.eventLoop.makeCompletedFuture { try Connection(wrappingChannelSynchronously: channel) }
             }
         return OneShotServer(
-            listener: listener, terminator: terminator, maxRequestBytes: maxRequestBytes, requestTimeout: requestTimeout)
+            listener: listener, terminator: terminator, maxRequestBytes: maxRequestBytes, requestTimeout: requestTimeout
+        )
     }
 
     /// The bound address (for a TCP port 0, the port the kernel chose).
@@ -57,7 +59,8 @@ struct OneShotServer: Sendable {
                 for try await connection in inbound {
                     group.addTask {
                         try? await connection.executeThenClose { input, output in
-                            let request = await Self.readRequest(input, terminator: terminator, limit: limit, timeout: timeout)
+                            let request = await Self.readRequest(
+                                input, terminator: terminator, limit: limit, timeout: timeout)
                             guard case .some(let bytes) = request else { return }
                             try await output.write(ByteBuffer(bytes: await respond(bytes)))
                         }
@@ -103,7 +106,8 @@ struct OneShotServer: Sendable {
 
     private static func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<(start + needle.count)].elementsEqual(needle) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<(start + needle.count)].elementsEqual(needle) {
             return start
         }
         return nil

@@ -8,38 +8,49 @@ public enum StatusRendering {
         let paint = Paint(enabled: color)
         var out: [String] = []
         let d = s.decision
-        out.append(paint.bold("\(s.node)") + " (\(s.clusterID), incarnation \(s.incarnation), interface \(s.interface), "
-            + "mode \(s.mode)\(s.healingEnabled ? "" : ", HEALING DISABLED"), up \(duration(s.uptimeMillis)))")
+        out.append(
+            paint.bold("\(s.node)") + " (\(s.clusterID), incarnation \(s.incarnation), interface \(s.interface), "
+                + "mode \(s.mode)\(s.healingEnabled ? "" : ", HEALING DISABLED"), up \(duration(s.uptimeMillis)))")
         out.append("state     " + paint.state(d.state) + "  rule " + d.rule.id)
         out.append("reason    " + d.reason)
         out.append("fleet     " + s.diagnosis)
-        out.append("upstream  \(d.evidence.probes.upstream)  rounds \(d.evidence.probes.history)  "
-            + "peers fresh \(s.freshPeers)/\(s.peerCount), quorum \(d.evidence.quorum), "
-            + "vouchers \(d.evidence.voucherCount), accusers \(d.evidence.accuserCount)")
+        out.append(
+            "upstream  \(d.evidence.probes.upstream)  rounds \(d.evidence.probes.history)  "
+                + "peers fresh \(s.freshPeers)/\(s.peerCount), quorum \(d.evidence.quorum), "
+                + "vouchers \(d.evidence.voucherCount), accusers \(d.evidence.accuserCount)")
         let p = d.pacing
-        out.append("pacing    heals in window \(p.healsInWindow)/\(p.maxHealsPerWindow), failures in a row "
-            + "\(p.consecutiveFailures), backoff \(duration(p.backoffMillis)), step \(p.escalationStep)"
-            + (p.healInProgress ? ", heal in progress" : ""))
+        out.append(
+            "pacing    heals in window \(p.healsInWindow)/\(p.maxHealsPerWindow), failures in a row "
+                + "\(p.consecutiveFailures), backoff \(duration(p.backoffMillis)), step \(p.escalationStep)"
+                + (p.healInProgress ? ", heal in progress" : ""))
         out.append("")
         out.append("probes")
         if s.probes.isEmpty { out.append("  (no round yet)") }
         for probe in s.probes {
             let rtt = probe.rttMillis.map { " \(format($0)) ms" } ?? ""
-            out.append("  " + pad(probe.target, 40) + " " + (probe.ok ? paint.green(probe.outcome) : paint.red(probe.outcome)) + rtt)
+            out.append(
+                "  " + pad(probe.target, 40) + " " + (probe.ok ? paint.green(probe.outcome) : paint.red(probe.outcome))
+                    + rtt)
         }
         out.append("")
-        out.append(paint.bold(pad("member", 12) + pad("reach", 12) + pad("heard", 9) + pad("view", 9) + pad("upstream", 10)
-            + pad("decision", 10) + pad("sees me", 12) + "config"))
+        out.append(
+            paint.bold(
+                pad("member", 12) + pad("reach", 12) + pad("heard", 9) + pad("view", 9) + pad("upstream", 10)
+                    + pad("decision", 10) + pad("sees me", 12) + "config"))
         for m in s.members {
             let name = m.isSelf ? m.name + " *" : m.name
             let config = m.configMatches.map { $0 ? "same" : paint.red("DIFFERS") } ?? "-"
-            out.append(pad(name, 12) + paint.reach(m.reach, width: 12) + pad(m.isSelf ? "-" : (m.lastDirectMillisAgo.map(ago) ?? "never"), 9)
-                + pad(m.viewAgeMillis.map { ago($0) + (m.fresh ? "" : "!") } ?? "-", 9)
-                + pad(m.upstream.map(\.description) ?? "-", 10) + pad(m.decision.map(\.description) ?? "-", 10)
-                + (m.reachOfMe.map { paint.reach($0, width: 12) } ?? pad("-", 12)) + config)
+            out.append(
+                pad(name, 12) + paint.reach(m.reach, width: 12)
+                    + pad(m.isSelf ? "-" : (m.lastDirectMillisAgo.map(ago) ?? "never"), 9)
+                    + pad(m.viewAgeMillis.map { ago($0) + (m.fresh ? "" : "!") } ?? "-", 9)
+                    + pad(m.upstream.map(\.description) ?? "-", 10) + pad(m.decision.map(\.description) ?? "-", 10)
+                    + (m.reachOfMe.map { paint.reach($0, width: 12) } ?? pad("-", 12)) + config)
         }
         out.append("")
-        out.append("reachability matrix (row = what that member's fresh view says; . reachable, X unreachable, ? unknown, - self)")
+        out.append(
+            "reachability matrix (row = what that member's fresh view says; . reachable, X unreachable, ? unknown, - self)"
+        )
         let names = s.matrix.members
         let width = max(3, (names.map(\.count).max() ?? 2) + 1)
         out.append(pad("", width) + names.map { pad($0, width) }.joined())
@@ -56,12 +67,16 @@ public enum StatusRendering {
         let c = s.counters
         let rejected = c.rejected.keys.sorted().map { "\($0)=\(c.rejected[$0]!)" }.joined(separator: " ")
         out.append("")
-        out.append("counters  views accepted \(c.viewsAccepted) (relayed \(c.viewsRelayedAccepted)), rejected \(c.rejectedTotal)"
-            + (rejected.isEmpty ? "" : " [\(rejected)]") + ", datagrams in \(c.datagramsReceived) out \(c.datagramsSent), "
-            + "transport drops \(c.transportDrops), send errors \(c.sendErrors), heals \(c.healsStarted), would-heals \(c.wouldHeals)")
+        out.append(
+            "counters  views accepted \(c.viewsAccepted) (relayed \(c.viewsRelayedAccepted)), rejected \(c.rejectedTotal)"
+                + (rejected.isEmpty ? "" : " [\(rejected)]")
+                + ", datagrams in \(c.datagramsReceived) out \(c.datagramsSent), "
+                + "transport drops \(c.transportDrops), send errors \(c.sendErrors), heals \(c.healsStarted), would-heals \(c.wouldHeals)"
+        )
         if let reload = s.lastReload {
-            out.append("reload    " + (reload.applied ? "applied: " : paint.red("REFUSED") + " (old configuration runs on): ")
-                + reload.messages.joined(separator: "; "))
+            out.append(
+                "reload    " + (reload.applied ? "applied: " : paint.red("REFUSED") + " (old configuration runs on): ")
+                    + reload.messages.joined(separator: "; "))
         }
         return out.joined(separator: "\n") + "\n"
     }

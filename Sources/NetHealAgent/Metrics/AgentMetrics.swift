@@ -18,13 +18,30 @@ public final class AgentMetrics: Sendable {
     private let healsStarted: Counter
 
     public init() {
-        viewsDirect = registry.makeCounter(descriptor: .netheal("views_accepted", unit: "total", help: "Views accepted: a sender's own view from one of its configured addresses (direct) or any other (relayed)."), labels: [("kind", "direct")])
-        viewsRelayed = registry.makeCounter(descriptor: .netheal("views_accepted", unit: "total", help: "Views accepted: a sender's own view from one of its configured addresses (direct) or any other (relayed)."), labels: [("kind", "relayed")])
-        freshPeers = registry.makeGauge(descriptor: .netheal("fresh_peers", unit: "", help: "Peers whose newest view is fresh."))
-        healingEnabled = registry.makeGauge(descriptor: .netheal("healing_enabled", unit: "", help: "1 unless the off switch is set."))
-        transportDrops = registry.makeGauge(descriptor: .netheal("transport_dropped_datagrams", unit: "", help: "Datagrams dropped before decoding since start (oversize, rate limits, full queue)."))
-        wouldHeals = registry.makeCounter(descriptor: .netheal("would_heals", unit: "total", help: "Dry-run heals that would have happened."))
-        healsStarted = registry.makeCounter(descriptor: .netheal("heals_started", unit: "total", help: "Heal actions started."))
+        viewsDirect = registry.makeCounter(
+            descriptor: .netheal(
+                "views_accepted", unit: "total",
+                help:
+                    "Views accepted: a sender's own view from one of its configured addresses (direct) or any other (relayed)."
+            ), labels: [("kind", "direct")])
+        viewsRelayed = registry.makeCounter(
+            descriptor: .netheal(
+                "views_accepted", unit: "total",
+                help:
+                    "Views accepted: a sender's own view from one of its configured addresses (direct) or any other (relayed)."
+            ), labels: [("kind", "relayed")])
+        freshPeers = registry.makeGauge(
+            descriptor: .netheal("fresh_peers", unit: "", help: "Peers whose newest view is fresh."))
+        healingEnabled = registry.makeGauge(
+            descriptor: .netheal("healing_enabled", unit: "", help: "1 unless the off switch is set."))
+        transportDrops = registry.makeGauge(
+            descriptor: .netheal(
+                "transport_dropped_datagrams", unit: "",
+                help: "Datagrams dropped before decoding since start (oversize, rate limits, full queue)."))
+        wouldHeals = registry.makeCounter(
+            descriptor: .netheal("would_heals", unit: "total", help: "Dry-run heals that would have happened."))
+        healsStarted = registry.makeCounter(
+            descriptor: .netheal("heals_started", unit: "total", help: "Heal actions started."))
         for reason in WireError.allReasons { _ = rejectedCounter(reason) }
         for outcome in ["completed", "failed", "timed_out"] { _ = healCounter(outcome) }
         healingEnabled.set(to: 1)
@@ -35,7 +52,11 @@ public final class AgentMetrics: Sendable {
     func viewRejected(_ error: WireError) { rejectedCounter(error.reason).increment() }
 
     func hold(rule: DecisionRule) {
-        registry.makeCounter(descriptor: .netheal("holds", unit: "total", help: "Decisions to hold (not heal) although own probes fail, by rule."), labels: [("rule", rule.id)]).increment()
+        registry.makeCounter(
+            descriptor: .netheal(
+                "holds", unit: "total", help: "Decisions to hold (not heal) although own probes fail, by rule."),
+            labels: [("rule", rule.id)]
+        ).increment()
     }
 
     func probe(target: String, ok: Bool, outcome: NetHealCore.ProbeOutcome) {
@@ -45,7 +66,10 @@ public final class AgentMetrics: Sendable {
         case .timedOut: result = "timeout"
         case .sendError: result = "send_error"
         }
-        registry.makeCounter(descriptor: .netheal("probe_results", unit: "total", help: "Probe results by configured target."), labels: [("target", target), ("result", result)]).increment()
+        registry.makeCounter(
+            descriptor: .netheal("probe_results", unit: "total", help: "Probe results by configured target."),
+            labels: [("target", target), ("result", result)]
+        ).increment()
     }
 
     func healStarted() { healsStarted.increment() }
@@ -70,11 +94,16 @@ public final class AgentMetrics: Sendable {
     public func exposition() -> [UInt8] { registry.emitToBuffer() }
 
     private func rejectedCounter(_ reason: String) -> Counter {
-        registry.makeCounter(descriptor: .netheal("views_rejected", unit: "total", help: "Datagrams rejected by the decoder, by WireError reason."), labels: [("reason", reason)])
+        registry.makeCounter(
+            descriptor: .netheal(
+                "views_rejected", unit: "total", help: "Datagrams rejected by the decoder, by WireError reason."),
+            labels: [("reason", reason)])
     }
 
     private func healCounter(_ outcome: String) -> Counter {
-        registry.makeCounter(descriptor: .netheal("heals", unit: "total", help: "Heal actions finished, by outcome."), labels: [("outcome", outcome)])
+        registry.makeCounter(
+            descriptor: .netheal("heals", unit: "total", help: "Heal actions finished, by outcome."),
+            labels: [("outcome", outcome)])
     }
 }
 

@@ -8,7 +8,9 @@ struct MetricsServer: Sendable {
     /// The bound address.
     var localAddress: SocketAddress? { server.localAddress }
 
-    static func start(host: String, port: Int, metrics: AgentMetrics, eventLoops: any EventLoopGroup) async throws -> MetricsServer {
+    static func start(host: String, port: Int, metrics: AgentMetrics, eventLoops: any EventLoopGroup) async throws
+        -> MetricsServer
+    {
         do {
             let server = try await OneShotServer.bindTCP(
                 host: host, port: port, group: eventLoops, terminator: Array("\r\n\r\n".utf8))
@@ -37,7 +39,9 @@ struct MetricsServer: Sendable {
     /// The response to one request head (pure but for the metrics read).
     static func respond(to request: [UInt8]?, metrics: AgentMetrics) -> [UInt8] {
         guard let request else { return response(status: "431 Request Header Fields Too Large", body: []) }
-        let firstLine = request.split(separator: UInt8(ascii: "\r"), maxSplits: 1).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let firstLine =
+            request.split(separator: UInt8(ascii: "\r"), maxSplits: 1).first.map { String(decoding: $0, as: UTF8.self) }
+            ?? ""
         let parts = firstLine.split(separator: " ")
         guard parts.count >= 2, parts[0] == "GET" || parts[0] == "HEAD" else {
             return response(status: "405 Method Not Allowed", body: Array("use GET /metrics\n".utf8))
@@ -49,7 +53,8 @@ struct MetricsServer: Sendable {
     }
 
     private static func response(status: String, body: [UInt8], length: Int? = nil) -> [UInt8] {
-        let head = "HTTP/1.0 \(status)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+        let head =
+            "HTTP/1.0 \(status)\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
             + "Content-Length: \(length ?? body.count)\r\nConnection: close\r\n\r\n"
         return Array(head.utf8) + body
     }
