@@ -41,10 +41,13 @@ final class IntegrationFleet: @unchecked Sendable {
     /// The managed interface and mode written into every node file.
     let interface: String
     let mode: String
+    /// Each node's Prometheus port on 127.0.0.1, when the fleet was made `withMetrics`.
+    let metricsPorts: [UInt16]
 
-    init(size: Int, interface: String = "lo", mode: String = "heal") throws {
+    init(size: Int, interface: String = "lo", mode: String = "heal", withMetrics: Bool = false) throws {
         self.interface = interface
         self.mode = mode
+        metricsPorts = withMetrics ? try (0..<size).map { _ in try Self.freePort(udp: false) } : []
         var template = Array("/tmp/nh-it-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed") }
         directory = String(cString: made)
@@ -96,6 +99,7 @@ final class IntegrationFleet: @unchecked Sendable {
                 control_socket: \(socketPath(i))
                 mode: \(mode)
                 log_level: warning
+                \(metricsPorts.isEmpty ? "" : "metrics_listen: 127.0.0.1:\(metricsPorts[i])")
 
                 """
             try node.write(toFile: nodeFile(i), atomically: true, encoding: .utf8)
@@ -179,6 +183,73 @@ final class IntegrationFleet: @unchecked Sendable {
         }
         let detail = last.map { "\($0.node): \($0.decision.state) \($0.decision.rule.id) — \($0.diagnosis)" }
         throw FixtureError("timed out waiting until \(what); last: \(detail) \(lastError.map { "error: \($0)" } ?? "")")
+    }
+
+    /// Binds a UDP socket on 127.0.0.1:`port` (a member's address no agent runs on) and returns the
+    /// first datagram it receives within `timeout` seconds.
+    static func captureUDP(port: UInt16, timeout: Int = 5) async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+                        guard fd >= 0 else { throw FixtureError("socket failed") }
+                        defer { close(fd) }
+                        var sin = sockaddr_in()
+                        sin.sin_family = sa_family_t(AF_INET)
+                        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
+                        sin.sin_port = port.bigEndian
+                        let bound = withUnsafePointer(to: &sin) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                            }
+                        }
+                        guard bound == 0 else { throw FixtureError("bind \(port) failed: errno \(errno)") }
+                        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                        var buffer = [UInt8](repeating: 0, count: 2048)
+                        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                        guard count > 0 else { throw FixtureError("nothing captured on port \(port)") }
+                        return Array(buffer.prefix(count))
+                    })
+            }
+        }
+    }
+
+    /// `GET path` over HTTP/1.0 to 127.0.0.1:`port`; the whole response.
+    static func httpGet(port: UInt16, path: String) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result {
+                        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                        guard fd >= 0 else { throw FixtureError("socket failed") }
+                        defer { close(fd) }
+                        var sin = sockaddr_in()
+                        sin.sin_family = sa_family_t(AF_INET)
+                        sin.sin_addr.s_addr = inet_addr("127.0.0.1")
+                        sin.sin_port = port.bigEndian
+                        let connected = withUnsafePointer(to: &sin) {
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                            }
+                        }
+                        guard connected == 0 else { throw FixtureError("connect \(port) failed: errno \(errno)") }
+                        let request = Array("GET \(path) HTTP/1.0\r\nHost: localhost\r\n\r\n".utf8)
+                        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                        var tv = timeval(tv_sec: 5, tv_usec: 0)
+                        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                        var response: [UInt8] = []
+                        var chunk = [UInt8](repeating: 0, count: 65536)
+                        while true {
+                            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                            if count <= 0 { break }
+                            response += chunk.prefix(count)
+                        }
+                        return String(decoding: response, as: UTF8.self)
+                    })
+            }
+        }
     }
 
     /// Sends raw bytes over UDP from a fresh test socket to `address`.

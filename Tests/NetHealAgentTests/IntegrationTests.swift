@@ -117,4 +117,58 @@ struct IntegrationTests {
         }
         await fleet.shutdown()
     }
+
+    @Test("a captured genuine datagram, replayed, is rejected as replayed and changes nothing")
+    func capturedReplay() async throws {
+        // n3 is a member no agent runs as: its address is the test's tap, so n0..n2 gossip to it.
+        let fleet = try IntegrationFleet(size: 4)
+        for i in 0..<3 { fleet.start(i) }
+        do {
+            try await fleet.waitUntil([0], "n0 hears n1 and n2") { s in s.members[1].fresh && s.members[2].fresh }
+            var captured: [UInt8] = []
+            var origin = -1
+            while origin != 1 {  // keep the first datagram whose sender is n1
+                captured = try await IntegrationFleet.captureUDP(port: fleet.gossipPorts[3])
+                var marks = fleet.fleet.emptyWatermarks
+                origin = (try? fleet.fleet.decoder.decode(captured, watermarks: &marks).get())?.sender.origin.int ?? -1
+            }
+            // Let n0 accept newer views of n1, then replay the captured one twice.
+            try await Task.sleep(for: .seconds(1))
+            let before = try await fleet.status(0)
+            try fleet.sendUDP(captured, to: fleet.gossipAddress(0))
+            try fleet.sendUDP(captured, to: fleet.gossipAddress(0))
+            let after = try await fleet.waitUntil([0], "both replays are counted") {
+                $0.counters.rejected["replayed"] == 2
+            }
+            #expect(after[0].counters.rejectedTotal == 2)
+            #expect(after[0].counters.indirectSenders == before.counters.indirectSenders)
+            #expect(after[0].members[1].fresh && after[0].decision.state == .healthy)
+        } catch {
+            await fleet.shutdown()
+            throw error
+        }
+        await fleet.shutdown()
+    }
+
+    @Test("the Prometheus endpoint of a running agent serves its counters")
+    func metricsEndpoint() async throws {
+        let fleet = try IntegrationFleet(size: 2, withMetrics: true)
+        fleet.startAll()
+        do {
+            try await fleet.waitUntil([0], "n0 hears n1") { $0.freshPeers == 1 }
+            try fleet.sendUDP(Array("garbage".utf8), to: fleet.gossipAddress(0))
+            try await fleet.waitUntil([0], "the garbage is counted") { $0.counters.rejected["bad_magic"] == 1 }
+            let response = try await IntegrationFleet.httpGet(port: fleet.metricsPorts[0], path: "/metrics")
+            #expect(response.hasPrefix("HTTP/1.0 200 OK"))
+            #expect(response.contains("netheal_views_rejected_total{reason=\"bad_magic\"} 1"))
+            #expect(response.contains("netheal_fresh_peers 1"))
+            #expect(response.contains("netheal_probe_results_total{target=\"tcp 127.0.0.1:\(fleet.probePort)\",result=\"ok\"}"))
+            let missing = try await IntegrationFleet.httpGet(port: fleet.metricsPorts[0], path: "/")
+            #expect(missing.hasPrefix("HTTP/1.0 404"))
+        } catch {
+            await fleet.shutdown()
+            throw error
+        }
+        await fleet.shutdown()
+    }
 }

@@ -60,7 +60,10 @@ public struct NetHealAgentService: Service {
                 throw error
             }
         }
-        let beats = watchdog.scheduleEventLoopBeats(on: group.next(), every: .milliseconds(500))
+        // The event-loop beat must come several times per ping interval (half the watchdog timeout).
+        let beatEvery = min(Duration.milliseconds(500), (options.notifier.watchdogTimeout ?? .seconds(4)) / 8)
+        let beats = watchdog.scheduleEventLoopBeats(
+            on: group.next(), every: .nanoseconds(max(1_000_000, beatEvery.nanosecondsClamped)))
         logger.notice(
             "agent started",
             metadata: [
