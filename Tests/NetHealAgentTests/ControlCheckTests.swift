@@ -77,6 +77,10 @@ struct ControlCheckTests {
                     $0.rule = .disabled
                 }
             ).code == .warning)
+        var off = try Self.status()
+        off.healingEnabled = false
+        #expect(CheckEvaluation.evaluate(off).code == .warning)
+        #expect(CheckEvaluation.evaluate(off).line.contains("healing disabled (off switch)"))
         var diverging = try Self.status()
         diverging.members[2].configMatches = false
         let verdict = CheckEvaluation.evaluate(diverging)

@@ -143,7 +143,7 @@ final class IntegrationFleet: @unchecked Sendable {
 
     /// Agent `i`'s status through its control socket (the blocking client runs on its own thread).
     func status(_ i: Int) async throws -> AgentStatus {
-        let client = ControlClient(path: socketPath(i), timeout: .seconds(3))
+        let client = ControlClient(path: socketPath(i), timeout: .seconds(30))
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try client.status() })
@@ -153,7 +153,7 @@ final class IntegrationFleet: @unchecked Sendable {
 
     /// Sends a control command to agent `i` (on a thread of its own).
     func control(_ i: Int, _ command: ControlRequest.Command) async throws -> ControlResponse {
-        let client = ControlClient(path: socketPath(i), timeout: .seconds(3))
+        let client = ControlClient(path: socketPath(i), timeout: .seconds(30))
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try client.send(ControlRequest(command: command)) })
@@ -162,10 +162,12 @@ final class IntegrationFleet: @unchecked Sendable {
     }
 
     /// Polls `condition` over the statuses of `nodes` until it holds for all, or fails after `timeout`.
-    /// Returns the last statuses.
+    /// Returns the last statuses. The default timeout is generous on purpose: when the whole test run
+    /// shares two cores with CPU-bound suites, agents (and this loop) can be starved for tens of seconds;
+    /// a passing condition returns at once.
     @discardableResult
     func waitUntil(
-        _ nodes: [Int], timeout: Duration = .seconds(20), _ what: String,
+        _ nodes: [Int], timeout: Duration = .seconds(120), _ what: String,
         _ condition: (AgentStatus) -> Bool
     ) async throws -> [AgentStatus] {
         let deadline = ContinuousClock.now + timeout

@@ -18,14 +18,14 @@ struct IntegrationLifecycleTests {
         fleet.start(0, notifier: notifier)
         fleet.start(1)
         do {
-            let first = try #require(await receive(listener))
+            let first = try #require(await receive(listener, within: .seconds(120)))
             #expect(first.hasPrefix("READY=1\nSTATUS=starting"))
             // The control socket answers once READY=1 was sent.
             _ = try await fleet.status(0)
             var messages: [String] = []
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(120)
             while ContinuousClock.now < deadline {
-                guard let message = await receive(listener) else { break }
+                guard let message = await receive(listener, within: deadline - ContinuousClock.now) else { break }
                 messages.append(message)
                 if messages.contains("WATCHDOG=1") && messages.contains(where: { $0.hasPrefix("STATUS=healthy: ") }) {
                     break
@@ -85,6 +85,15 @@ struct IntegrationLifecycleTests {
         }
         trigger.finish()
         await fleet.shutdown()
+    }
+
+    /// The next notify datagram within `limit`, or nil.
+    private func receive(_ listener: NotifySocketListener, within limit: Duration) async -> String? {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let message = await receive(listener) { return message }
+        }
+        return nil
     }
 
     /// The next notify datagram (2 s receive timeout), read on a thread of its own.

@@ -105,6 +105,8 @@ struct IntegrationTests {
                 #expect(members[2]["reach"] as? String == "unreachable")
                 #expect(members[2]["fresh"] as? Bool == false)
                 #expect(decoded.matrix.rows[2] == nil)
+                #expect(decoded.matrix.reach(row: s.memberIndex, column: 2) == .unreachable)
+                #expect(decoded.matrix.reach(row: s.memberIndex, column: s.memberIndex) == .isSelf)
                 #expect(decoded.diagnosis == "n2 isolated")
                 // Own probes still succeed, so a silent peer is no reason to heal.
                 #expect(decoded.decision.state == .healthy)
@@ -132,9 +134,14 @@ struct IntegrationTests {
                 var marks = fleet.fleet.emptyWatermarks
                 origin = (try? fleet.fleet.decoder.decode(captured, watermarks: &marks).get())?.sender.origin.int ?? -1
             }
-            // Let n0 accept newer views of n1, then replay the captured one twice.
-            try await Task.sleep(for: .seconds(1))
-            let before = try await fleet.status(0)
+            // Let n0 accept a newer view of n1, then replay the captured one twice.
+            var marks = fleet.fleet.emptyWatermarks
+            let capturedVersion = try fleet.fleet.decoder.decode(captured, watermarks: &marks).get().sender.version
+            let before = try await fleet.waitUntil([0], "n0 holds a newer view of n1 than the captured one") { s in
+                guard let text = s.members[1].viewVersion else { return false }
+                let parts = text.split(separator: ".").compactMap { UInt64($0) }
+                return parts.count == 2 && ViewVersion(incarnation: parts[0], sequence: parts[1]) > capturedVersion
+            }[0]
             try fleet.sendUDP(captured, to: fleet.gossipAddress(0))
             try fleet.sendUDP(captured, to: fleet.gossipAddress(0))
             let after = try await fleet.waitUntil([0], "both replays are counted") {

@@ -4,7 +4,7 @@ import NetHealCore
 ///
 /// - CRITICAL: healing is in `backoff` (heals did not help), the heal budget of the window is spent,
 ///   or this node has no fresh view from any peer (isolated, or gossip broken).
-/// - WARNING: healing is switched off, the node is `suspect`, `hold`, `waiting` or `healing`, a heal
+/// - WARNING: healing is switched off (off switch), the node is `suspect`, `hold`, `waiting` or `healing`, a heal
 ///   happened within the budget window, some peers are silent, or a peer runs another cluster file.
 /// - OK otherwise (including `starting` and `dry-run`).
 /// - UNKNOWN: the status could not be read (`unknown(reason:)`).
@@ -42,9 +42,10 @@ public enum CheckEvaluation {
         switch d.state {
         case .backoff: critical.append("heals did not help (backoff)")
         case .suspect, .hold, .waiting, .healing: warning.append("\(d.state) (\(d.rule.id))")
-        case .disabled: warning.append("healing disabled")
+        case .disabled: warning.append("would heal but healing is disabled")
         case .starting, .healthy, .dryRun: break
         }
+        if !status.healingEnabled && d.state != .disabled { warning.append("healing disabled (off switch)") }
         if d.pacing.healsInWindow >= d.pacing.maxHealsPerWindow {
             critical.append("heal budget spent (\(d.pacing.healsInWindow)/\(d.pacing.maxHealsPerWindow))")
         } else if d.pacing.healsInWindow > 0 {

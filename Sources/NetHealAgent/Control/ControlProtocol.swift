@@ -123,14 +123,42 @@ public struct MemberStatus: Codable, Hashable, Sendable {
     public var configMatches: Bool?
 }
 
-/// The reachability matrix: `rows[i]` is member i's view of every member (nil: no fresh view).
+/// The reachability matrix: `rows[i]` is member i's fresh view of every member (nil: no fresh view),
+/// one character per member so 1,000 members stay about 1 MB: `.` reachable, `X` unreachable,
+/// `?` unknown, `-` self.
 public struct ReachMatrix: Codable, Hashable, Sendable {
     public var members: [String]
-    public var rows: [[Reach]?]
+    public var rows: [String?]
 
     public init(members: [String], rows: [[Reach]?]) {
         self.members = members
-        self.rows = rows
+        self.rows = rows.map { $0.map { String($0.map(Self.symbol)) } }
+    }
+
+    /// What member `row`'s view says about member `column` (nil: no fresh view from `row`).
+    public func reach(row: Int, column: Int) -> Reach? {
+        guard row < rows.count, let text = rows[row], column < text.count else { return nil }
+        return Self.reach(text[text.index(text.startIndex, offsetBy: column)])
+    }
+
+    /// The character for a reach.
+    public static func symbol(_ reach: Reach) -> Character {
+        switch reach {
+        case .reachable: "."
+        case .unreachable: "X"
+        case .unknown: "?"
+        case .isSelf: "-"
+        }
+    }
+
+    /// The reach of a character (unknown for anything else).
+    public static func reach(_ symbol: Character) -> Reach {
+        switch symbol {
+        case ".": .reachable
+        case "X": .unreachable
+        case "-": .isSelf
+        default: .unknown
+        }
     }
 }
 

@@ -52,11 +52,15 @@ public enum StatusRendering {
             "reachability matrix (row = what that member's fresh view says; . reachable, X unreachable, ? unknown, - self)"
         )
         let names = s.matrix.members
-        let width = max(3, (names.map(\.count).max() ?? 2) + 1)
-        out.append(pad("", width) + names.map { pad($0, width) }.joined())
-        for (i, row) in s.matrix.rows.enumerated() {
-            let cells = row.map { $0.map { pad(symbol($0), width) }.joined() } ?? "(no fresh view)"
-            out.append(pad(names[i], width) + cells)
+        if names.count > matrixLimit {
+            out.append("  (\(names.count) members: too wide for a table — use --json)")
+        } else {
+            let width = max(3, (names.map(\.count).max() ?? 2) + 1)
+            out.append(pad("", width) + names.map { pad($0, width) }.joined())
+            for (i, row) in s.matrix.rows.enumerated() {
+                let cells = row.map { $0.map { pad(String($0), width) }.joined() } ?? "(no fresh view)"
+                out.append(pad(names[i], width) + cells)
+            }
         }
         out.append("")
         out.append("recent heals")
@@ -81,14 +85,8 @@ public enum StatusRendering {
         return out.joined(separator: "\n") + "\n"
     }
 
-    static func symbol(_ reach: Reach) -> String {
-        switch reach {
-        case .reachable: "."
-        case .unreachable: "X"
-        case .unknown: "?"
-        case .isSelf: "-"
-        }
-    }
+    /// Widest matrix the table prints.
+    static let matrixLimit = 40
 
     static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
