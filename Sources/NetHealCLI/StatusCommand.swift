@@ -80,7 +80,7 @@ public struct StatusCommand: ParsableCommand {
 public struct ControlCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "control",
-        abstract: "Switch healing off or on (the agent keeps deciding and gossiping; state `disabled`).",
+        abstract: "Switch healing off or on (the agent keeps probing and gossiping; it never heals while off).",
         discussion: "The switch survives agent restarts (stored in the state directory)."
     )
 

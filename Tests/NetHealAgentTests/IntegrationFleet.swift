@@ -44,9 +44,16 @@ final class IntegrationFleet: @unchecked Sendable {
     /// Each node's Prometheus port on 127.0.0.1, when the fleet was made `withMetrics`.
     let metricsPorts: [UInt16]
 
-    init(size: Int, interface: String = "lo", mode: String = "heal", withMetrics: Bool = false) throws {
+    /// The `control_group` written into every node file, if any.
+    let controlGroup: String?
+
+    init(
+        size: Int, interface: String = "lo", mode: String = "heal", withMetrics: Bool = false,
+        controlGroup: String? = nil
+    ) throws {
         self.interface = interface
         self.mode = mode
+        self.controlGroup = controlGroup
         metricsPorts = withMetrics ? try (0..<size).map { _ in try Self.freePort(udp: false) } : []
         var template = Array("/tmp/nh-it-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed") }
@@ -99,6 +106,7 @@ final class IntegrationFleet: @unchecked Sendable {
                 control_socket: \(socketPath(i))
                 mode: \(mode)
                 log_level: warning
+                \(controlGroup.map { "control_group: \($0)" } ?? "")
                 \(metricsPorts.isEmpty ? "" : "metrics_listen: 127.0.0.1:\(metricsPorts[i])")
 
                 """

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import NIOCore
 import NetHealCore
 import NetHealSodium
@@ -172,6 +173,25 @@ struct IntegrationTests {
             #expect(response.contains("netheal_probe_results_total{target=\"tcp 127.0.0.1:\(fleet.probePort)\",result=\"ok\"}"))
             let missing = try await IntegrationFleet.httpGet(port: fleet.metricsPorts[0], path: "/")
             #expect(missing.hasPrefix("HTTP/1.0 404"))
+        } catch {
+            await fleet.shutdown()
+            throw error
+        }
+        await fleet.shutdown()
+    }
+
+    @Test("the control socket is a socket of mode 0660 with the group control_group names")
+    func controlSocketPermissions() async throws {
+        let fleet = try IntegrationFleet(size: 1, controlGroup: "daemon")
+        fleet.start(0)
+        do {
+            try await fleet.waitUntil([0], "the agent answers") { $0.node == "n0" }
+            var info = stat()
+            #expect(stat(fleet.socketPath(0), &info) == 0)
+            #expect(info.st_mode & 0o7777 == 0o660)
+            #expect(info.st_uid == geteuid())
+            #expect(info.st_gid == getgrnam("daemon").pointee.gr_gid)
+            #expect((info.st_mode & S_IFMT) == S_IFSOCK)
         } catch {
             await fleet.shutdown()
             throw error
