@@ -53,7 +53,7 @@ struct NextPublicKeyTests {
         // Another member's current key, listed after: reported at the later line (n3's public_key).
         let later = withN2("next_public_key: \(Fixtures.keyC)")
         expectProblem(
-            Fixtures.clusterProblems(later), field: "members[2].public_key", line: Fixtures.line(of: "public_key: \(Fixtures.keyC)", in: later),
+            Fixtures.clusterProblems(later), field: "members[2].public_key", line: Fixtures.line(of: "    public_key: \(Fixtures.keyC)", in: later),
             mentions: ["the same public key as member `n2` (line \(Fixtures.line(of: "next_public_key", in: later)!))"])
         // Two members with the same next key.
         let both = Fixtures.replacing(
@@ -65,8 +65,8 @@ struct NextPublicKeyTests {
     }
 
     @Test func unknownMemberKeyListsNextPublicKey() {
-        let text = withN2("next_key: \(Self.keyD)")
-        expectProblem(Fixtures.clusterProblems(text), field: "members[1].next_key", line: Fixtures.line(of: "next_key", in: text), mentions: ["did you mean `next_public_key`?"])
+        let text = withN2("next_publickey: \(Self.keyD)")
+        expectProblem(Fixtures.clusterProblems(text), field: "members[1].next_publickey", line: Fixtures.line(of: "next_publickey", in: text), mentions: ["did you mean `next_public_key`?"])
     }
 
     // MARK: The node's secret key
