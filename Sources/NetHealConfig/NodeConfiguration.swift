@@ -47,11 +47,16 @@ extension NodeConfiguration {
     /// Loads this node's secret key file (`node.secretKeyFile`, with the permission checks of
     /// `SecretKeyFile.load`) and checks that it belongs to this member: `derivePublicKey` (e.g.
     /// `{ try Ed25519Signer(seed: $0).publicKey }`; this layer does not link libsodium) must give
-    /// the member's `public_key`. Returns the 32-byte seed.
+    /// the member's `public_key` or, during a key rotation, its `next_public_key`. Returns the 32-byte seed.
     public func loadSecretKey(derivePublicKey: ([UInt8]) throws -> [UInt8]) throws(SecretKeyError) -> [UInt8] {
+        try loadMemberKey(derivePublicKey: derivePublicKey).seed
+    }
+
+    /// Like `loadSecretKey`, and also says which of the member's keys the secret key matches.
+    public func loadMemberKey(derivePublicKey: ([UInt8]) throws -> [UInt8]) throws(SecretKeyError) -> LoadedMemberKey {
         let path = node.secretKeyFile
         let seed = try SecretKeyFile.load(path: path)
-        let expected = cluster.members[memberIndex.int].publicKey
+        let member = cluster.members[memberIndex.int]
         let actual: [UInt8]
         do {
             actual = try derivePublicKey(seed)
@@ -60,14 +65,30 @@ extension NodeConfiguration {
                 reason: .malformed,
                 problem: ConfigProblem(file: path, line: nil, column: nil, field: "", message: "cannot derive the public key from the seed: \(error)"))
         }
-        guard actual == expected else {
+        guard let slot = member.keySlot(of: actual) else {
+            let listed = member.nextPublicKey.map {
+                "public_key \(PublicKeyText.format(member.publicKey)) and next_public_key \(PublicKeyText.format($0))"
+            } ?? PublicKeyText.format(member.publicKey)
             throw SecretKeyError(
                 reason: .mismatch,
                 problem: ConfigProblem(
                     file: path, line: nil, column: nil, field: "",
-                    message: "this key's public key is \(PublicKeyText.format(actual)), but member `\(node.member)` in \(cluster.path) has \(PublicKeyText.format(expected)) — put this node's key in the cluster file (`netheal-cluster keygen --show \(path)` prints it), or point secret_key_file at the right key"))
+                    message: "this key's public key is \(PublicKeyText.format(actual)), but member `\(node.member)` in \(cluster.path) has \(listed) — put this node's key in the cluster file (`netheal-cluster keygen --show \(path)` prints it), or point secret_key_file at the right key"))
         }
-        return seed
+        return LoadedMemberKey(seed: seed, slot: slot)
+    }
+}
+
+/// A node's secret key seed and which of its member's listed keys it matches.
+public struct LoadedMemberKey: Hashable, Sendable {
+    /// The 32-byte Ed25519 seed.
+    public var seed: [UInt8]
+    /// `.current` when it matches `public_key`, `.next` when it matches `next_public_key`.
+    public var slot: MemberKeySlot
+
+    public init(seed: [UInt8], slot: MemberKeySlot) {
+        self.seed = seed
+        self.slot = slot
     }
 }
 

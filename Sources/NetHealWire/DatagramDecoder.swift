@@ -16,7 +16,8 @@ public struct DecodedDatagram: Hashable, Sendable {
 /// Decodes and verifies datagrams for one roster. Total and pure: any bytes give either verified views
 /// or one `WireError`; nothing is partially accepted; watermarks change only on success.
 public struct DatagramDecoder: Sendable {
-    /// The roster views must belong to (cluster id, member count, public keys).
+    /// The roster views must belong to (cluster id, member count, public keys: a view verifies under
+    /// its origin's `publicKey` or, during a key rotation, its `nextPublicKey`).
     public let roster: ClusterRoster
     private let clusterID: [UInt8]
     private let verifier: any SignatureVerifier
@@ -76,10 +77,14 @@ public struct DatagramDecoder: Sendable {
         for h in headers where !h.skipped {
             let signed = (base + h.start)..<(base + h.start + size - WireFormat.signatureBytes)
             let signature = signed.upperBound..<(base + h.start + size)
-            let key = roster.members[h.origin.int].publicKey
-            guard verifier.verify(signature: slice[signature], message: slice[signed], publicKey: key) else {
-                return .failure(.badSignature(origin: h.origin))
-            }
+            // The current key first; a member in key rotation also has a next key, tried only when
+            // the current one fails (at most one extra verification, docs/key-rotation.md).
+            let member = roster.members[h.origin.int]
+            let verified =
+                verifier.verify(signature: slice[signature], message: slice[signed], publicKey: member.publicKey)
+                || (member.nextPublicKey.map { verifier.verify(signature: slice[signature], message: slice[signed], publicKey: $0) }
+                    ?? false)
+            guard verified else { return .failure(.badSignature(origin: h.origin)) }
         }
         // Accept: materialize the views, then advance the watermarks.
         var accepted: [SignedView] = []

@@ -11,7 +11,8 @@ public enum EncodeError: Error, Equatable, Hashable, Sendable, CustomStringConve
     case memberCountMismatch(got: Int, expected: Int)
     /// `reach[origin]` is not `.isSelf`, or another slot is.
     case badSelfSlot(origin: MemberIndex)
-    /// The signer's public key is not the roster's key of the view's origin (wrong secret key file?).
+    /// The signer's public key is neither the roster's `publicKey` nor `nextPublicKey` of the view's
+    /// origin (wrong secret key file?).
     case signerKeyMismatch(origin: MemberIndex)
     /// The signer returned a signature that is not 64 bytes.
     case badSignatureLength(Int)
@@ -121,7 +122,7 @@ public struct DatagramEncoder: Sendable {
         for (slot, reach) in view.reach.enumerated() where (reach == .isSelf) != (slot == view.origin.int) {
             throw .badSelfSlot(origin: view.origin)
         }
-        guard signer.publicKey == member.publicKey else { throw .signerKeyMismatch(origin: view.origin) }
+        guard member.accepts(signer.publicKey) else { throw .signerKeyMismatch(origin: view.origin) }
         guard WireFormat.headerBytes + viewBytes <= WireFormat.maxDatagramBytes else {
             throw .tooLarge(byteCount: WireFormat.headerBytes + viewBytes)
         }

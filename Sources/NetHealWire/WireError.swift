@@ -24,7 +24,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
     case duplicateOrigin(MemberIndex)
     /// A view's upstream health byte is not a known `UpstreamHealth` (0...2).
     case badUpstreamHealth(UInt8)
-    /// A view's decision state byte is not a known `DecisionState` (0...7).
+    /// A view's decision state byte is not a known `DecisionState` (0...8).
     case badDecisionState(UInt8)
     /// A view's member count differs from the roster's member count.
     case memberCountMismatch(got: Int, expected: Int)

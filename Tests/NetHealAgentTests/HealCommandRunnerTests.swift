@@ -38,7 +38,8 @@ struct HealCommandRunnerTests {
         let elapsed = ContinuousClock.now - started
         #expect(result.timedOut)
         #expect(result.termination == .signaled(SIGTERM) || result.termination == .signaled(SIGKILL))
-        #expect(elapsed < .seconds(5))
+        // Killed, not waited out: far below the 30 s the grandchild would sleep (loose bound: a loaded CI machine).
+        #expect(elapsed < .seconds(20))
         let grandchild = try #require(Int32(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         try await Task.sleep(for: .milliseconds(100))
         #expect(!healTestProcessIsAlive(grandchild), "the grandchild sleep must be gone with the process group")

@@ -137,7 +137,7 @@ import Testing
         for value: UInt8 in [3, 0x80, 0xFF] {
             expectRejected(edited { $0[upstream] = value }, .badUpstreamHealth(value), decoder: decoder, watermarks: marks)
         }
-        for value: UInt8 in [8, 0xFF] {
+        for value: UInt8 in [9, 0xFF] {
             expectRejected(edited { $0[upstream + 1] = value }, .badDecisionState(value), decoder: decoder, watermarks: marks)
         }
     }
