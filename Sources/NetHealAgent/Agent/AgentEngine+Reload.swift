@@ -8,10 +8,11 @@ extension AgentEngine {
     /// Applies a new configuration that loaded and validated completely (SIGHUP). Settings changes
     /// reach the core as `.settingsChanged`; a membership change (members, keys, order, cluster id, or
     /// this node's member) restarts the core with the new roster, keeping the pacing state. Returns one
-    /// line per change, for the log. Throws, changing nothing, when this node's key no longer matches.
+    /// line per change, for the log. Throws, changing nothing, when the key in use is neither this
+    /// member's `public_key` nor its `next_public_key` (a reload never switches keys: restart for that).
     func apply(_ new: NodeConfiguration, digest: UInt64) async throws(AgentStartupError) -> [String] {
         let member = new.cluster.members[new.memberIndex.int]
-        guard member.publicKey == signer.publicKey else {
+        guard member.keySlot(of: signer.publicKey) != nil else {
             throw .keyMismatch(
                 keyFile: config.node.secretKeyFile, derived: PublicKeyText.format(signer.publicKey),
                 member: member.name,

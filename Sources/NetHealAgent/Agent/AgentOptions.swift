@@ -48,7 +48,7 @@ public enum AgentStartupError: Error, Sendable, CustomStringConvertible {
     case configuration(ConfigProblems)
     /// The secret key file was refused (missing, readable by group/others, malformed, …).
     case secretKey(SecretKeyError)
-    /// The key in the secret key file is not this member's key in the cluster file.
+    /// The key in use is not (or no longer) this member's key in the cluster file (on reload).
     case keyMismatch(keyFile: String, derived: String, member: String, clusterFile: String, configured: String)
     /// A heal action of the node file is not usable.
     case healAction(String)

@@ -61,28 +61,19 @@ struct AgentSetup: Sendable {
     }
 
     /// Loads the secret key (refusing a file group or others can read) and checks that its public key
-    /// is this member's key in the cluster file.
+    /// is this member's `public_key` or, during a key rotation, its `next_public_key`.
     static func loadKey(_ config: NodeConfiguration) throws(AgentStartupError) -> Ed25519Signer {
-        let seed: [UInt8]
+        let loaded: LoadedMemberKey
         do {
-            seed = try SecretKeyFile.load(path: config.node.secretKeyFile)
+            loaded = try config.loadMemberKey { try Ed25519Signer(seed: $0).publicKey }
         } catch {
             throw .secretKey(error)
         }
-        let signer: Ed25519Signer
         do {
-            signer = try Ed25519Signer(seed: seed)
+            return try Ed25519Signer(seed: loaded.seed)
         } catch {
             throw .setup("cannot derive the key pair from \(config.node.secretKeyFile): \(error)")
         }
-        let member = config.cluster.members[config.memberIndex.int]
-        guard signer.publicKey == member.publicKey else {
-            throw .keyMismatch(
-                keyFile: config.node.secretKeyFile, derived: PublicKeyText.format(signer.publicKey),
-                member: member.name,
-                clusterFile: config.cluster.path, configured: PublicKeyText.format(member.publicKey))
-        }
-        return signer
     }
 
     /// First 8 bytes (big-endian) of the 32-byte BLAKE2b digest of the cluster file's bytes.

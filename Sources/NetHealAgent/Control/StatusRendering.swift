@@ -9,8 +9,9 @@ public enum StatusRendering {
         var out: [String] = []
         let d = s.decision
         out.append(
-            paint.bold("\(s.node)") + " (\(s.clusterID), incarnation \(s.incarnation), interface \(s.interface), "
-                + "mode \(s.mode)\(s.healingEnabled ? "" : ", HEALING DISABLED"), up \(duration(s.uptimeMillis)))")
+            paint.bold("\(s.node)") + " (\(s.clusterID), config blake2b:\(s.configDigest), "
+                + "incarnation \(s.incarnation), interface \(s.interface), mode \(s.mode)"
+                + (s.healingEnabled ? "" : ", HEALING DISABLED") + ", up \(duration(s.uptimeMillis)))")
         out.append("state     " + paint.state(d.state) + "  rule " + d.rule.id)
         out.append("reason    " + d.reason)
         out.append("fleet     " + s.diagnosis)
