@@ -75,11 +75,15 @@ final class IntegrationFleet: @unchecked Sendable {
     }
 
     /// The cluster file text for the first `members` members (default all), with `protocol` settings.
-    func clusterText(members: Int? = nil, protocol section: String = IntegrationFleet.fastProtocol) -> String {
+    /// `nextKeys[i]` becomes member i's `next_public_key` (a key rotation in progress).
+    func clusterText(
+        members: Int? = nil, protocol section: String = IntegrationFleet.fastProtocol, nextKeys: [Int: [UInt8]] = [:]
+    ) -> String {
         var text = "cluster_id: it-cluster\nmembers:\n"
         for i in 0..<(members ?? size) {
             text += "  - name: n\(i)\n    addresses: [\"127.0.0.1:\(gossipPorts[i])\"]\n"
             text += "    public_key: \(PublicKeyText.format(fleet.signers[i].publicKey))\n"
+            if let next = nextKeys[i] { text += "    next_public_key: \(PublicKeyText.format(next))\n" }
         }
         return text + section + "\n"
     }

@@ -1,13 +1,15 @@
 import Foundation
 import Glibc
+import NetHealConfig
 import NetHealCore
+import NetHealSodium
 import NetHealTestKit
 import Testing
 
 @testable import NetHealAgent
 
-/// systemd notify and configuration reload on real agents.
-@Suite("Integration: systemd notify and reload", .serialized)
+/// systemd notify, configuration reload and key rotation on real agents.
+@Suite("Integration: systemd notify, reload, key rotation", .serialized)
 struct IntegrationLifecycleTests {
     @Test("READY=1 once listening, STATUS= with the state, gated WATCHDOG=1, STOPPING=1 on shutdown")
     func notifyProtocol() async throws {
@@ -84,6 +86,33 @@ struct IntegrationLifecycleTests {
             throw error
         }
         trigger.finish()
+        await fleet.shutdown()
+    }
+
+    @Test("key rotation: a member running with its next_public_key is accepted; a key in neither slot is refused")
+    func keyRotation() async throws {
+        let fleet = try IntegrationFleet(size: 2)
+        let newSeed = TestFleet.seed(for: 77)
+        let newKey = try Ed25519Signer(seed: newSeed).publicKey
+        try fleet.clusterText(nextKeys: [1: newKey]).write(toFile: fleet.clusterFile, atomically: true, encoding: .utf8)
+        // n1 switches to its new key file.
+        let keyFile = "\(fleet.directory)/n1.key"
+        try FileManager.default.removeItem(atPath: keyFile)
+        try SecretKeyFile.write(seed: newSeed, to: keyFile)
+        fleet.startAll()
+        do {
+            try await fleet.waitUntil([0, 1], "both hear each other") { $0.freshPeers == 1 }
+            await fleet.stop(1)
+            // Without next_public_key the new key is nobody's: n1 refuses to start.
+            try fleet.clusterText().write(toFile: fleet.clusterFile, atomically: true, encoding: .utf8)
+            await #expect(throws: AgentStartupError.self) {
+                try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(1), reloadOnSIGHUP: false))
+                    .run()
+            }
+        } catch {
+            await fleet.shutdown()
+            throw error
+        }
         await fleet.shutdown()
     }
 

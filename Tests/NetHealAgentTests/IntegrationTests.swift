@@ -170,7 +170,9 @@ struct IntegrationTests {
             #expect(response.hasPrefix("HTTP/1.0 200 OK"))
             #expect(response.contains("netheal_views_rejected_total{reason=\"bad_magic\"} 1"))
             #expect(response.contains("netheal_fresh_peers 1"))
-            #expect(response.contains("netheal_probe_results_total{target=\"tcp 127.0.0.1:\(fleet.probePort)\",result=\"ok\"}"))
+            #expect(
+                response.contains(
+                    "netheal_probe_results_total{target=\"tcp 127.0.0.1:\(fleet.probePort)\",result=\"ok\"}"))
             let missing = try await IntegrationFleet.httpGet(port: fleet.metricsPorts[0], path: "/")
             #expect(missing.hasPrefix("HTTP/1.0 404"))
         } catch {
