@@ -13,66 +13,66 @@ import Testing
 struct AgentSetupTests {
     @Test("a key file readable by group/others is refused, naming the file and the fix")
     func insecureKey() async throws {
-        let fleet = try IntegrationFleet(size: 2)
-        defer { Task { await fleet.shutdown() } }
-        let key = "\(fleet.directory)/n0.key"
-        chmod(key, 0o640)
-        let config = try AgentSetup.loadConfiguration(fleet.nodeFile(0))
-        do {
-            _ = try AgentSetup.loadKey(config)
-            Issue.record("an insecure key file was accepted")
-        } catch {
-            let text = "\(error)"
-            #expect(text.contains(key))
-            #expect(text.contains("readable by group/others"))
-            #expect(text.contains("chmod 600"))
+        try await IntegrationFleet.with(size: 2) { fleet in
+            let key = "\(fleet.directory)/n0.key"
+            chmod(key, 0o640)
+            let config = try AgentSetup.loadConfiguration(fleet.nodeFile(0))
+            do {
+                _ = try AgentSetup.loadKey(config)
+                Issue.record("an insecure key file was accepted")
+            } catch {
+                let text = "\(error)"
+                #expect(text.contains(key))
+                #expect(text.contains("readable by group/others"))
+                #expect(text.contains("chmod 600"))
+            }
         }
     }
 
     @Test("a key that is not this member's is refused, naming both keys and both files")
     func keyMismatch() async throws {
-        let fleet = try IntegrationFleet(size: 2)
-        defer { Task { await fleet.shutdown() } }
-        // n0's node file points at n1's key.
-        let text = try String(contentsOfFile: fleet.nodeFile(0), encoding: .utf8)
-            .replacingOccurrences(of: "/n0.key", with: "/n1.key")
-        try text.write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
-        let config = try AgentSetup.loadConfiguration(fleet.nodeFile(0))
-        do {
-            _ = try AgentSetup.loadKey(config)
-            Issue.record("another member's key was accepted")
-        } catch {
-            let message = "\(error)"
-            #expect(message.contains(PublicKeyText.format(fleet.fleet.signers[1].publicKey)))
-            #expect(message.contains(PublicKeyText.format(fleet.fleet.signers[0].publicKey)))
-            #expect(message.contains("n1.key") && message.contains("cluster.yaml") && message.contains("`n0`"))
+        try await IntegrationFleet.with(size: 2) { fleet in
+            // n0's node file points at n1's key.
+            let text = try String(contentsOfFile: fleet.nodeFile(0), encoding: .utf8)
+                .replacingOccurrences(of: "/n0.key", with: "/n1.key")
+            try text.write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
+            let config = try AgentSetup.loadConfiguration(fleet.nodeFile(0))
+            do {
+                _ = try AgentSetup.loadKey(config)
+                Issue.record("another member's key was accepted")
+            } catch {
+                let message = "\(error)"
+                #expect(message.contains(PublicKeyText.format(fleet.fleet.signers[1].publicKey)))
+                #expect(message.contains(PublicKeyText.format(fleet.fleet.signers[0].publicKey)))
+                #expect(message.contains("n1.key") && message.contains("cluster.yaml") && message.contains("`n0`"))
+            }
+            // The agent refuses to start with it.
+            await #expect(throws: AgentStartupError.self) {
+                try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false))
+                    .run()
+            }
+            #expect(!FileManager.default.fileExists(atPath: fleet.socketPath(0)))
         }
-        // The agent refuses to start with it.
-        await #expect(throws: AgentStartupError.self) {
-            try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false))
-                .run()
-        }
-        #expect(!FileManager.default.fileExists(atPath: fleet.socketPath(0)))
     }
 
     @Test("an invalid node file: every problem is reported and nothing starts")
     func badConfiguration() async throws {
-        let fleet = try IntegrationFleet(size: 2)
-        defer { Task { await fleet.shutdown() } }
-        try "member: n0\ncluster_file: cluster.yaml\ninterface: lo\nprobe_targets: [bogus]\n"
-            .write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
-        do {
-            try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false))
-                .run()
-            Issue.record("started with a broken node file")
-        } catch let error as AgentStartupError {
-            guard case .configuration(let problems) = error else {
-                Issue.record("unexpected error \(error)")
-                return
+        try await IntegrationFleet.with(size: 2) { fleet in
+            try "member: n0\ncluster_file: cluster.yaml\ninterface: lo\nprobe_targets: [bogus]\n"
+                .write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
+            do {
+                try await NetHealAgentService(options: AgentOptions(nodeFile: fleet.nodeFile(0), reloadOnSIGHUP: false))
+                    .run()
+                Issue.record("started with a broken node file")
+            } catch let error as AgentStartupError {
+                guard case .configuration(let problems) = error else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+                #expect(problems.problems.count == 2)  // the bogus probe and the missing heal_action
+                #expect("\(error)".contains("probe_targets"))
+                #expect("\(error)".contains("heal_action"))
             }
-            #expect(problems.problems.count == 2)  // the bogus probe and the missing heal_action
-            #expect("\(error)".contains("probe_targets"))
-            #expect("\(error)".contains("heal_action"))
         }
     }
 

@@ -67,6 +67,19 @@ final class IntegrationFleet: @unchecked Sendable {
 
     var size: Int { fleet.size }
 
+    /// Runs `body` with a new fleet of `size` and always shuts it down (sockets and files removed).
+    static func with<T>(size: Int, _ body: (IntegrationFleet) async throws -> T) async throws -> T {
+        let fleet = try IntegrationFleet(size: size)
+        do {
+            let result = try await body(fleet)
+            await fleet.shutdown()
+            return result
+        } catch {
+            await fleet.shutdown()
+            throw error
+        }
+    }
+
     func nodeFile(_ i: Int) -> String { "\(directory)/n\(i).yaml" }
     func socketPath(_ i: Int) -> String { "\(directory)/n\(i).sock" }
     var clusterFile: String { "\(directory)/cluster.yaml" }
