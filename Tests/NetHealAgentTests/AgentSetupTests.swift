@@ -133,4 +133,27 @@ struct AgentSetupTests {
         }
         #expect(reason.description == "no default route via nhmissing0")
     }
+
+    @Test("the heal ladder: step k uses the k-th action (the last repeats); every option reaches the heal layer")
+    func healLadder() async throws {
+        try await IntegrationFleet.with(size: 1) { fleet in
+            var config = try AgentSetup.loadConfiguration(fleet.nodeFile(0))
+            let primary = NodeSettings.HealAction(
+                kind: .networkctl, extraArguments: ["--no-ask-password"], cycle: .downUp, timeout: .seconds(7),
+                verifyTimeout: .seconds(3), fallbackRestore: false)
+            let second = NodeSettings.HealAction(kind: .command, argv: ["/usr/local/sbin/reset-nic", "{interface}"])
+            config.node.healAction = NodeSettings.HealActionLadder(primary: primary, escalation: [second])
+            #expect(config.healAction(step: 0) == primary)
+            #expect(config.healAction(step: 1) == second)
+            #expect(config.healAction(step: 5) == second)
+            let spec = HealActionSpec(primary)
+            #expect(spec.kind == .networkctl && spec.mode == .downUp && spec.extraArguments == ["--no-ask-password"])
+            #expect(spec.stepTimeout == .seconds(7) && spec.verifyTimeout == .seconds(3) && !spec.fallbackRestore)
+            #expect(spec.actionCommands(interface: "eth0") == [
+                ["networkctl", "down", "eth0", "--no-ask-password"], ["networkctl", "up", "eth0", "--no-ask-password"],
+            ])
+            let command = HealActionSpec(second)
+            #expect(command.actionCommands(interface: "eth0") == [["/usr/local/sbin/reset-nic", "eth0"]])
+        }
+    }
 }
