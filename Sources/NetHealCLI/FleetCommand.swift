@@ -224,7 +224,7 @@ enum FleetFiles {
     /// Reads the fleet directory.
     static func list(_ directory: String) -> FleetDirectoryListing {
         let manager = FileManager.default
-        let dir = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        let dir = FleetDirectoryListing(path: directory, clusterFile: nil, nodes: []).path
         var nodes: [FleetDirectoryListing.NodeDirectory] = []
         for entry in (try? manager.contentsOfDirectory(atPath: dir)) ?? [] where !entry.hasPrefix(".") {
             var isDirectory: ObjCBool = false

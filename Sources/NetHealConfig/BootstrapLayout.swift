@@ -16,7 +16,7 @@ public struct FleetDirectoryListing: Hashable, Sendable {
         }
     }
 
-    /// The directory, as given (used in problems).
+    /// The directory, as given without trailing `/` (used in problems).
     public var path: String
     /// The bytes of the master `DIR/cluster.yaml`, nil when absent or unreadable.
     public var clusterFile: [UInt8]?
@@ -24,7 +24,9 @@ public struct FleetDirectoryListing: Hashable, Sendable {
     public var nodes: [NodeDirectory]
 
     public init(path: String, clusterFile: [UInt8]?, nodes: [NodeDirectory]) {
-        self.path = path
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        self.path = String(trimmed)
         self.clusterFile = clusterFile
         self.nodes = nodes.sorted { $0.name < $1.name }
     }
@@ -37,7 +39,7 @@ public struct FleetDirectoryListing: Hashable, Sendable {
     public func clusterCopyPath(_ name: String) -> String { join(path, name, BootstrapFleet.clusterFileName) }
 
     private func join(_ parts: String...) -> String {
-        parts.dropFirst().reduce(parts[0].hasSuffix("/") ? String(parts[0].dropLast()) : parts[0]) { $0 + "/" + $1 }
+        parts.dropFirst().reduce(parts[0] == "/" ? "" : parts[0]) { $0 + "/" + $1 }
     }
 }
 
