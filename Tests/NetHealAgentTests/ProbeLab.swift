@@ -1,8 +1,9 @@
+import Foundation
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Testing
 
 /// A two-namespace lab for probe tests: `a` (the prober) and `b` (the target), joined by a veth pair
 /// with 198.18.61.1/24 (a) and 198.18.61.2/24 (b), plus 2001:2:0:61::1/64 and ::2 (RFC 5180
@@ -11,7 +12,9 @@ import Testing
 final class ProbeLab: @unchecked Sendable {
     static let canRun = getuid() == 0 && FileManager.default.isExecutableFile(atPath: ipPath)
     static let skipReason: Comment = "network-namespace probe tests need root (CAP_SYS_ADMIN, CAP_NET_RAW) and iproute2"
-    static let ipPath = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "/usr/sbin/ip"
+    static let ipPath =
+        ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ?? "/usr/sbin/ip"
     nonisolated(unsafe) private static var counter = 0
     private static let counterLock = NSLock()
 
@@ -111,7 +114,9 @@ final class ProbeLab: @unchecked Sendable {
                 sin6.sin6_port = port.bigEndian
                 inet_pton(AF_INET6, address, &sin6.sin6_addr)
                 rc = withUnsafePointer(to: &sin6) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                    }
                 }
             } else {
                 var sin = sockaddr_in()
@@ -119,7 +124,9 @@ final class ProbeLab: @unchecked Sendable {
                 sin.sin_port = port.bigEndian
                 inet_pton(AF_INET, address, &sin.sin_addr)
                 rc = withUnsafePointer(to: &sin) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
                 }
             }
             guard rc == 0, listen(fd, 16) == 0 else {

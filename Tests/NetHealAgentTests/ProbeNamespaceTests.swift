@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOPosix
 import Testing
 
 @testable import NetHealAgent
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Real probes in real network namespaces: the prober runs on a thread that joined namespace `a`
 /// with setns(2), so its sockets (and SO_BINDTODEVICE) live there; `b` is the target.
@@ -48,7 +49,9 @@ struct ProbeNamespaceTests {
         let targets = [try target("198.18.99.1", .icmpEcho), try target("198.18.99.1", .tcpConnect(port: 80))]
         let clock = ContinuousClock()
         let start = clock.now
-        let unbound = try lab.run(in: lab.nsA) { ProbeRound(targets: targets, settings: settings(lab, bound: false)).run() }
+        let unbound = try lab.run(in: lab.nsA) {
+            ProbeRound(targets: targets, settings: settings(lab, bound: false)).run()
+        }
         #expect(unbound.map(\.outcome) == [.sendError(.networkUnreachable), .sendError(.networkUnreachable)])
         #expect(start.duration(to: clock.now) < .milliseconds(500), "a send error must not wait for the timeout")
         #expect(unbound.allSatisfy { !$0.outcome.isSuccess })
@@ -91,7 +94,9 @@ struct ProbeNamespaceTests {
         for result in bound {
             #expect(!result.outcome.isSuccess, "\(result)")
         }
-        let unbound = try lab.run(in: lab.nsA) { ProbeRound(targets: targets, settings: settings(lab, bound: false)).run() }
+        let unbound = try lab.run(in: lab.nsA) {
+            ProbeRound(targets: targets, settings: settings(lab, bound: false)).run()
+        }
         #expect(unbound.map(\.outcome) == [.sendError(.networkUnreachable), .sendError(.networkUnreachable)])
     }
 
@@ -133,8 +138,9 @@ struct ProbeNamespaceTests {
         #expect(routes.map { $0.gateway.ipAddress } == [lab.addressB, lab.address6B])
         #expect(routes.map(\.metric) == [50, 60])
         let other = try lab.run(in: lab.nsA) {
-            try GatewayDiscovery.discover(interface: "lo", ipv4Path: "/proc/thread-self/net/route",
-                                          ipv6Path: "/proc/thread-self/net/ipv6_route")
+            try GatewayDiscovery.discover(
+                interface: "lo", ipv4Path: "/proc/thread-self/net/route",
+                ipv6Path: "/proc/thread-self/net/ipv6_route")
         }
         #expect(other.isEmpty)
 

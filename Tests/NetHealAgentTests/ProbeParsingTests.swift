@@ -24,7 +24,8 @@ struct ProbeParsingTests {
         let reply6: [UInt8] = [129, 0, 0xAB, 0xCD, 0x4E, 0x48, 0, 101]
         #expect(ICMPEcho.parse(reply6, ipv6: true) == .echoReply(identifier: 0x4E48, sequence: 101))
         // Our own request (seen on loopback) and other types are not replies.
-        #expect(ICMPEcho.parse(ipv4Header + ICMPEcho.request(identifier: 1, sequence: 1, ipv6: false), ipv6: false) == nil)
+        #expect(
+            ICMPEcho.parse(ipv4Header + ICMPEcho.request(identifier: 1, sequence: 1, ipv6: false), ipv6: false) == nil)
         #expect(ICMPEcho.parse([128, 0, 0, 0, 0, 1, 0, 1], ipv6: true) == nil)
     }
 
@@ -33,11 +34,15 @@ struct ProbeParsingTests {
         let quotedHeader: [UInt8] = [0x45, 0, 0, 28, 0, 0, 0, 0, 63, 1, 0, 0, 198, 18, 61, 1, 198, 18, 99, 1]
         let quotedEcho: [UInt8] = [8, 0, 0, 0, 0x4E, 0x48, 0, 5]
         let hostUnreachable = outer + [3, 1, 0, 0, 0, 0, 0, 0] + quotedHeader + quotedEcho
-        #expect(ICMPEcho.parse(hostUnreachable, ipv6: false)
-            == .unreachable(identifier: 0x4E48, sequence: 5, destination: [198, 18, 99, 1], errno: .hostUnreachable))
+        #expect(
+            ICMPEcho.parse(hostUnreachable, ipv6: false)
+                == .unreachable(
+                    identifier: 0x4E48, sequence: 5, destination: [198, 18, 99, 1], errno: .hostUnreachable))
         let netUnreachable = outer + [3, 0, 0, 0, 0, 0, 0, 0] + quotedHeader + quotedEcho
-        #expect(ICMPEcho.parse(netUnreachable, ipv6: false)
-            == .unreachable(identifier: 0x4E48, sequence: 5, destination: [198, 18, 99, 1], errno: .networkUnreachable))
+        #expect(
+            ICMPEcho.parse(netUnreachable, ipv6: false)
+                == .unreachable(
+                    identifier: 0x4E48, sequence: 5, destination: [198, 18, 99, 1], errno: .networkUnreachable))
 
         var quoted6 = [UInt8](repeating: 0, count: 40)
         quoted6[0] = 0x60
@@ -45,8 +50,9 @@ struct ProbeParsingTests {
         let destination6: [UInt8] = [0x20, 0x01, 0, 2, 0, 0, 0, 0x61, 0, 0, 0, 0, 0, 0, 0, 9]
         quoted6.replaceSubrange(24..<40, with: destination6)
         let unreachable6 = [1, 3, 0, 0, 0, 0, 0, 0] + quoted6 + [128, 0, 0, 0, 0x4E, 0x48, 0, 6]
-        #expect(ICMPEcho.parse(unreachable6, ipv6: true)
-            == .unreachable(identifier: 0x4E48, sequence: 6, destination: destination6, errno: .hostUnreachable))
+        #expect(
+            ICMPEcho.parse(unreachable6, ipv6: true)
+                == .unreachable(identifier: 0x4E48, sequence: 6, destination: destination6, errno: .hostUnreachable))
     }
 
     @Test func truncatedAndGarbagePacketsAreIgnored() {
@@ -88,8 +94,9 @@ struct ProbeParsingTests {
         let route = GatewayDiscovery.ipv4DefaultRoute(procNetRoute: Self.procNetRoute, interface: "eth0")
         #expect(route?.gateway.ipAddress == "10.0.0.2")
         #expect(route?.metric == 50)
-        #expect(GatewayDiscovery.ipv4DefaultRoute(procNetRoute: Self.procNetRoute, interface: "eth1")?.gateway.ipAddress
-            == "192.168.1.1")
+        #expect(
+            GatewayDiscovery.ipv4DefaultRoute(procNetRoute: Self.procNetRoute, interface: "eth1")?.gateway.ipAddress
+                == "192.168.1.1")
         #expect(GatewayDiscovery.ipv4DefaultRoute(procNetRoute: Self.procNetRoute, interface: "eth2") == nil)
         #expect(GatewayDiscovery.ipv4DefaultRoute(procNetRoute: "", interface: "eth0") == nil)
     }
@@ -103,11 +110,13 @@ struct ProbeParsingTests {
         """
 
     @Test func ipv6DefaultRouteKeepsTheLinkLocalScope() {
-        let route = GatewayDiscovery.ipv6DefaultRoute(procNetIPv6Route: Self.procNetIPv6Route, interface: "eth0", scopeID: 7)
+        let route = GatewayDiscovery.ipv6DefaultRoute(
+            procNetIPv6Route: Self.procNetIPv6Route, interface: "eth0", scopeID: 7)
         #expect(route?.gateway.ipAddress == "2001:2:0:61::2")
         #expect(route?.metric == 0x100)
         let linkLocalOnly = Self.procNetIPv6Route.split(separator: "\n").first.map(String.init)! + "\n"
-        let linkLocal = GatewayDiscovery.ipv6DefaultRoute(procNetIPv6Route: linkLocalOnly, interface: "eth0", scopeID: 7)
+        let linkLocal = GatewayDiscovery.ipv6DefaultRoute(
+            procNetIPv6Route: linkLocalOnly, interface: "eth0", scopeID: 7)
         #expect(linkLocal?.gateway.ipAddress == "fe80::1")
         if case .v6(let address) = linkLocal?.gateway {
             #expect(address.address.sin6_scope_id == 7)

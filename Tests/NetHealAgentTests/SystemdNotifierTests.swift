@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOPosix
 import Testing
 
 @testable import NetHealAgent
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("systemd notify protocol (real datagram socket)")
 struct SystemdNotifierTests {
@@ -30,7 +31,8 @@ struct SystemdNotifierTests {
         #expect(lines.count == 3)
         #expect(lines.first == "RELOADING=1")
         #expect(lines.last == "STATUS=reloading config")
-        let usec = try #require(lines.dropFirst().first.flatMap { $0.hasPrefix("MONOTONIC_USEC=") ? UInt64($0.dropFirst(15)) : nil })
+        let usec = try #require(
+            lines.dropFirst().first.flatMap { $0.hasPrefix("MONOTONIC_USEC=") ? UInt64($0.dropFirst(15)) : nil })
         #expect(usec >= before && usec <= Posix.monotonicMicroseconds())
         #expect(listener.receiveNow() == nil)
     }
@@ -45,9 +47,13 @@ struct SystemdNotifierTests {
     }
 
     @Test func parsesWatchdogUsecAndHonoursWatchdogPid() {
-        let mine = SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid())"])
+        let mine = SystemdNotifier(environment: [
+            "NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "\(getpid())",
+        ])
         #expect(mine.watchdogTimeout == .seconds(30))
-        let other = SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"])
+        let other = SystemdNotifier(environment: [
+            "NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1",
+        ])
         #expect(other.watchdogTimeout == nil)
         #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "0"]).watchdogTimeout == nil)
         #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "abc"]).watchdogTimeout == nil)
@@ -67,8 +73,9 @@ struct SystemdNotifierTests {
     @Test func theWatchdogDriverPingsOnlyAfterBothLoopsBeat() async throws {
         let listener = try NotifySocketListener(abstract: false)
         // 40 ms timeout: pings due every 20 ms.
-        let watchdog = SystemdWatchdog(notifier: SystemdNotifier(
-            environment: ["NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "40000"]))
+        let watchdog = SystemdWatchdog(
+            notifier: SystemdNotifier(
+                environment: ["NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "40000"]))
         #expect(watchdog.isActive)
         try await Task.sleep(for: .milliseconds(30))
         #expect(watchdog.tick() == .withheld(missing: [.eventLoop, .decisionLoop]))

@@ -1,7 +1,8 @@
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Testing
 
 /// A real `AF_UNIX SOCK_DGRAM` socket standing in for systemd's notify socket.
 final class NotifySocketListener {

@@ -17,8 +17,9 @@ struct SystemdUnitFileTests {
     func theShippedUnitVerifiesCleanly() throws {
         let unit = try String(contentsOf: Self.unitPath, encoding: .utf8)
         #expect(unit.contains("\nExecStart=/usr/bin/netheal-cluster run --config /etc/netheal/node.yaml\n"))
-        let output = try verify(unit.replacingOccurrences(
-            of: "ExecStart=/usr/bin/netheal-cluster", with: "ExecStart=/bin/true"))
+        let output = try verify(
+            unit.replacingOccurrences(
+                of: "ExecStart=/usr/bin/netheal-cluster", with: "ExecStart=/bin/true"))
         #expect(output.status == 0, "systemd-analyze verify exited \(output.status): \(output.text)")
         #expect(output.text.isEmpty, "systemd-analyze verify complained:\n\(output.text)")
     }
@@ -56,7 +57,8 @@ struct SystemdUnitFileTests {
     }
 
     private func verify(_ unitText: String) throws -> (status: Int32, text: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("netheal-unit-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "netheal-unit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("netheal.service")
@@ -70,6 +72,9 @@ struct SystemdUnitFileTests {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        return (
+            process.terminationStatus,
+            String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        )
     }
 }

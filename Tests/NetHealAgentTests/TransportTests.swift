@@ -10,10 +10,15 @@ struct TransportTests {
     let group = MultiThreadedEventLoopGroup.singleton
 
     @Test func threeTransportsExchangeOverIPv4AndIPv6() async throws {
-        let a = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], group: group)
+        let a = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], group: group)
         let b = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
         let c = try await GossipTransport.bind([try .init(ipAddress: "::1", port: 0)], group: group)
-        defer { Task { await a.close(); await b.close(); await c.close() } }
+        defer {
+            Task {
+                await a.close(); await b.close(); await c.close()
+            }
+        }
 
         let toB = await a.send(Array("hello b".utf8), to: b.localAddresses)
         #expect(toB.sent == b.localAddresses && toB.failed.isEmpty)
@@ -37,14 +42,20 @@ struct TransportTests {
     }
 
     @Test func everyPathOfAPeerGetsTheDatagramAndADeadPathDoesNotStopTheOthers() async throws {
-        let a = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], group: group)
-        let b = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], group: group)
+        let a = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], group: group)
+        let b = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], group: group)
         let v4Only = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
         // A dead path: a port nobody listens on any more.
         let gone = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
         let deadAddress = gone.localAddresses[0]
         await gone.close()
-        defer { Task { await a.close(); await b.close(); await v4Only.close() } }
+        defer {
+            Task {
+                await a.close(); await b.close(); await v4Only.close()
+            }
+        }
 
         // Both live paths carry the same datagram: b hears it on both local addresses.
         let report = await a.send([1, 2, 3], to: [deadAddress] + b.localAddresses)
@@ -66,9 +77,14 @@ struct TransportTests {
     @Test func oversizeDatagramsAreDroppedAndCountedBeforeDecoding() async throws {
         var big = GossipTransportSettings()
         big.maxDatagramBytes = 4_000
-        let sender = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], settings: big, group: group)
+        let sender = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0)], settings: big, group: group)
         let receiver = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
-        defer { Task { await sender.close(); await receiver.close() } }
+        defer {
+            Task {
+                await sender.close(); await receiver.close()
+            }
+        }
 
         await sender.send([UInt8](repeating: 0xAA, count: 1_401), to: receiver.localAddresses)
         await sender.send([UInt8](repeating: 0xBB, count: 3_000), to: receiver.localAddresses)
@@ -87,9 +103,14 @@ struct TransportTests {
     @Test func perSourceRateLimitDropsAndCountsABurst() async throws {
         var limited = GossipTransportSettings()
         limited.perSourceLimit = .init(perSecond: 1, burst: 5)
-        let receiver = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], settings: limited, group: group)
+        let receiver = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0)], settings: limited, group: group)
         let noisy = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
-        defer { Task { await receiver.close(); await noisy.close() } }
+        defer {
+            Task {
+                await receiver.close(); await noisy.close()
+            }
+        }
 
         for index in 0..<50 { await noisy.send([UInt8(index)], to: receiver.localAddresses) }
         #expect(await eventually { receiver.counters.datagramsReceived == 50 })
@@ -103,10 +124,16 @@ struct TransportTests {
     @Test func globalRateLimitDropsAcrossSources() async throws {
         var limited = GossipTransportSettings()
         limited.globalLimit = .init(perSecond: 1, burst: 6)
-        let receiver = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], settings: limited, group: group)
+        let receiver = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0), try .init(ipAddress: "::1", port: 0)], settings: limited,
+            group: group)
         let v4 = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
         let v6 = try await GossipTransport.bind([try .init(ipAddress: "::1", port: 0)], group: group)
-        defer { Task { await receiver.close(); await v4.close(); await v6.close() } }
+        defer {
+            Task {
+                await receiver.close(); await v4.close(); await v6.close()
+            }
+        }
 
         for index in 0..<10 {
             await v4.send([UInt8(index)], to: receiver.localAddresses)
@@ -123,7 +150,8 @@ struct TransportTests {
     @Test func theInboundQueueIsBoundedAndDropsTheNewest() async throws {
         var small = GossipTransportSettings()
         small.queueCapacity = 4
-        let receiver = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], settings: small, group: group)
+        let receiver = try await GossipTransport.bind(
+            [try .init(ipAddress: "127.0.0.1", port: 0)], settings: small, group: group)
         let sender = try await GossipTransport.bind([try .init(ipAddress: "127.0.0.1", port: 0)], group: group)
         defer { Task { await sender.close() } }
 
@@ -147,7 +175,9 @@ struct TransportTests {
 }
 
 /// Reads `count` datagrams from `stream`, or what arrived before `timeout`.
-func collect(_ stream: AsyncStream<InboundDatagram>, count: Int, timeout: Duration = .seconds(5)) async -> [InboundDatagram] {
+func collect(
+    _ stream: AsyncStream<InboundDatagram>, count: Int, timeout: Duration = .seconds(5)
+) async -> [InboundDatagram] {
     await withTaskGroup(of: [InboundDatagram]?.self) { group in
         group.addTask {
             var received: [InboundDatagram] = []

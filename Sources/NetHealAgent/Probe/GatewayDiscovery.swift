@@ -1,9 +1,10 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NIOCore
 
 /// A default route through the managed interface, read from the kernel's routing table.
 public struct DefaultRoute: Hashable, Sendable, CustomStringConvertible {
@@ -61,7 +62,9 @@ public enum GatewayDiscovery {
     ///
     /// Columns: `dest destLen src srcLen gateway metric refcnt use flags iface`, addresses as 32 hex
     /// digits in network order. `scopeID` gives link-local gateways their zone (the interface index).
-    public static func ipv6DefaultRoute(procNetIPv6Route text: String, interface: String, scopeID: UInt32 = 0)
+    public static func ipv6DefaultRoute(
+        procNetIPv6Route text: String, interface: String, scopeID: UInt32 = 0
+    )
         -> DefaultRoute?
     {
         var best: DefaultRoute?

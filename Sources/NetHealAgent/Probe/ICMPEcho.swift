@@ -67,9 +67,11 @@ enum ICMPEcho {
         case (false, 0), (true, 129):
             return .echoReply(identifier: be16(icmp, base + 4), sequence: be16(icmp, base + 6))
         case (false, 3):
-            return quotedEcho(icmp[(base + 8)...], ipv6: false, errno: code == 0 ? .networkUnreachable : .hostUnreachable)
+            return quotedEcho(
+                icmp[(base + 8)...], ipv6: false, errno: code == 0 ? .networkUnreachable : .hostUnreachable)
         case (true, 1):
-            return quotedEcho(icmp[(base + 8)...], ipv6: true, errno: code == 0 ? .networkUnreachable : .hostUnreachable)
+            return quotedEcho(
+                icmp[(base + 8)...], ipv6: true, errno: code == 0 ? .networkUnreachable : .hostUnreachable)
         default:
             return nil
         }

@@ -1,12 +1,13 @@
 // The one file of raw system calls used by probes and the systemd notifier.
 // Every wrapper checks its return code and throws a `SyscallError` naming the call and errno
 // (style: swift-nio `Sources/NIOPosix/System.swift`). Nothing else in the agent calls libc directly.
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NIOCore
 
 /// A failed system call: which call, and the errno it returned.
 public struct SyscallError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -74,7 +75,9 @@ enum Posix {
     static func sendTo(_ fd: Int32, _ bytes: [UInt8], address: SocketAddress) throws -> Int {
         let sent = bytes.withUnsafeBytes { buffer in
             address.withSockAddr { pointer, length in
-                retryingEINTR { sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), pointer, socklen_t(length)) }
+                retryingEINTR {
+                    sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), pointer, socklen_t(length))
+                }
             }
         }
         guard sent >= 0 else { throw error("sendto") }
@@ -87,12 +90,16 @@ enum Posix {
         let sent = bytes.withUnsafeBytes { buffer in
             withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                    retryingEINTR { sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), pointer, socklen_t(length)) }
+                    retryingEINTR {
+                        sendto(fd, buffer.baseAddress, buffer.count, Int32(MSG_NOSIGNAL), pointer, socklen_t(length))
+                    }
                 }
             }
         }
         guard sent >= 0 else { throw error("sendto") }
-        guard sent == bytes.count else { throw SyscallError(call: "sendto (short write)", errno: SystemErrno(EMSGSIZE)) }
+        guard sent == bytes.count else {
+            throw SyscallError(call: "sendto (short write)", errno: SystemErrno(EMSGSIZE))
+        }
     }
 
     /// Non-blocking `recvfrom(2)`: the datagram's bytes and its source, or nil when nothing is queued.

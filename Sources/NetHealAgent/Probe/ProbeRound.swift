@@ -1,10 +1,11 @@
+import NIOCore
+import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import NIOCore
-import NIOPosix
 
 /// Settings for probing upstream targets through the managed interface.
 public struct ProbeSettings: Hashable, Sendable {
@@ -76,7 +77,8 @@ public struct ProbeRound: Sendable {
                 break
             }
             for (slot, index) in waiting.enumerated() where fds[slot].revents != 0 {
-                probes[index].handleReady(revents: fds[slot].revents, identifier: settings.icmpIdentifier, now: clock.now)
+                probes[index].handleReady(
+                    revents: fds[slot].revents, identifier: settings.icmpIdentifier, now: clock.now)
             }
         }
         return probes.map { ProbeResult(target: $0.target, outcome: $0.outcome ?? .timedOut) }
@@ -111,7 +113,8 @@ private struct PendingProbe {
             switch target.method {
             case .icmpEcho:
                 fd = try Posix.socket(
-                    domain: domain, type: Int32(SOCK_RAW.rawValue), protocol: Int32(isIPv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
+                    domain: domain, type: Int32(SOCK_RAW.rawValue),
+                    protocol: Int32(isIPv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP))
                 if !isIPv6 {
                     // Let only echo replies (0) and destination unreachable (3) wake us up.
                     let blocked: UInt32 = ~((1 << 0) | (1 << 3))
@@ -131,7 +134,9 @@ private struct PendingProbe {
             case .tcpConnect(let port):
                 var address = target.address
                 address.port = port
-                if try Posix.connect(fd, to: address) { outcome = .answered(rtt: now.duration(to: ContinuousClock.now)) }
+                if try Posix.connect(fd, to: address) {
+                    outcome = .answered(rtt: now.duration(to: ContinuousClock.now))
+                }
             }
         } catch let error as SyscallError {
             outcome = .sendError(error.errno)

@@ -101,7 +101,8 @@ public struct SystemdNotifier: Sendable {
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
         guard !bytes.isEmpty, bytes.count < capacity, abstract || bytes.first == UInt8(ascii: "/") else {
-            throw SyscallError(call: "NOTIFY_SOCKET=\(name) (needs an absolute path or @name under \(capacity) bytes)",
+            throw SyscallError(
+                call: "NOTIFY_SOCKET=\(name) (needs an absolute path or @name under \(capacity) bytes)",
                 errno: SystemErrno(EINVAL))
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }

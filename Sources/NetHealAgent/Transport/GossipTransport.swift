@@ -49,18 +49,27 @@ public final class GossipTransport: Sendable {
         var channels: [any Channel] = []
         do {
             for address in localAddresses {
-                let bootstrap = DatagramBootstrap(group: group)
-                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                    // One byte more than the limit: anything larger arrives truncated to limit+1 and
-                    // is recognised as oversize.
-                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1))
-                    .channelInitializer { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(core: core))
+                let eventLoop = group.next()
+                // The socket is created on its event loop's thread (so it lives in that thread's
+                // network namespace, which lets tests run a transport inside a namespace).
+                let bound = eventLoop.flatSubmit {
+                    DatagramBootstrap(group: eventLoop)
+                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                        // One byte more than the limit: anything larger arrives truncated to
+                        // limit+1 and is recognised as oversize.
+                        .channelOption(
+                            .recvAllocator,
+                            value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1)
+                        )
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(core: core))
+                            }
                         }
-                    }
+                        .bind(to: address)
+                }
                 do {
-                    channels.append(try await bootstrap.bind(to: address).get())
+                    channels.append(try await bound.get())
                 } catch {
                     throw GossipTransportError.bindFailed(address: "\(address)", reason: "\(error)")
                 }
@@ -73,8 +82,10 @@ public final class GossipTransport: Sendable {
         return GossipTransport(channels: channels, core: core, stream: stream, settings: settings)
     }
 
-    private init(channels: [any Channel], core: InboundCore, stream: AsyncStream<InboundDatagram>,
-                 settings: GossipTransportSettings) {
+    private init(
+        channels: [any Channel], core: InboundCore, stream: AsyncStream<InboundDatagram>,
+        settings: GossipTransportSettings
+    ) {
         self.channels = channels
         self.core = core
         self.inbound = stream
@@ -93,7 +104,9 @@ public final class GossipTransport: Sendable {
         var report = SendReport()
         guard bytes.count <= settings.maxDatagramBytes else {
             core.update { $0.sendOversize += 1 }
-            for destination in destinations { report.failed[destination] = "datagram of \(bytes.count) bytes exceeds \(settings.maxDatagramBytes)" }
+            for destination in destinations {
+                report.failed[destination] = "datagram of \(bytes.count) bytes exceeds \(settings.maxDatagramBytes)"
+            }
             return report
         }
         var writes: [(SocketAddress, EventLoopFuture<Void>)] = []
