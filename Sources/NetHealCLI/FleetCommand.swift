@@ -165,7 +165,8 @@ public struct FleetCheckCommand: ParsableCommand {
     public func run() throws {
         let listing = FleetFiles.list(directory)
         let (problems, pending) = BootstrapLayout.check(listing)
-        for problem in problems { print(problem) }
+        // Problems inside a readable master file are `config check`'s to report (once, below).
+        for problem in problems where problem.file != listing.clusterPath || listing.clusterFile == nil { print(problem) }
         if !pending.isEmpty {
             print("\(pending.count) public key\(pending.count == 1 ? "" : "s") PENDING: " + pending.joined(separator: ", ")
                 + " — run `netheal-cluster keygen --out /etc/netheal/node.key` on each, then `netheal-cluster fleet add-key \(directory) NAME ed25519:…`")
