@@ -15,7 +15,7 @@ public struct FleetCommand: ParsableCommand {
               4. fleet check DIR
               5. copy DIR/NAME/ to /etc/netheal/ on node NAME
             """,
-        subcommands: [FleetInitCommand.self, FleetAddKeyCommand.self, FleetAssembleCommand.self, FleetCheckCommand.self]
+        subcommands: [FleetInitCommand.self, FleetAddKeyCommand.self, FleetAssembleCommand.self, FleetCheckCommand.self, FleetAddNodeCommand.self]
     )
 
     public init() {}
@@ -45,6 +45,35 @@ public struct FleetInitCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The cluster id, e.g. prod-eu1 (1 to 64 bytes).", valueName: "id"))
     public var clusterID: String
 
+    /// Defaults written into every node file.
+    @OptionGroup public var defaults: FleetNodeOptions
+
+    public init() {}
+
+    public func run() throws {
+        let settings = try defaults.bootstrapDefaults(clusterID: clusterID)
+        let text = try FleetFiles.readText(nodesFile)
+        let fleet: BootstrapFleet
+        do {
+            let nodes = try BootstrapNodeList.parse(text, path: nodesFile, defaultPort: defaults.port)
+            fleet = try BootstrapFleet.generate(nodes: nodes, defaults: settings, source: (nodesFile as NSString).lastPathComponent)
+        } catch {
+            throw ConfigCommandError(error.description)
+        }
+        try FleetFiles.createEmptyDirectory(out)
+        try FleetFiles.write(Array(fleet.clusterFile.utf8), to: "\(out)/\(BootstrapFleet.clusterFileName)")
+        for node in fleet.nodeFiles {
+            try FleetFiles.createDirectory("\(out)/\(node.name)")
+            try FleetFiles.write(Array(node.text.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.nodeFileName)")
+            try FleetFiles.write(Array(fleet.clusterFile.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.clusterFileName)")
+        }
+        print("wrote \(out)/\(BootstrapFleet.clusterFileName) and \(fleet.nodeFiles.count) node director\(fleet.nodeFiles.count == 1 ? "y" : "ies"); \(fleet.nodeFiles.count) public key\(fleet.nodeFiles.count == 1 ? "" : "s") PENDING")
+        print("next: on each node run `netheal-cluster keygen --out /etc/netheal/node.key`, then `netheal-cluster fleet add-key \(out) NAME ed25519:…` here")
+    }
+}
+
+/// The node file defaults `fleet init` and `fleet add-node` take.
+public struct FleetNodeOptions: ParsableArguments {
     /// Managed interface of every node.
     @Option(name: .long, help: ArgumentHelp("Managed interface of every node.", valueName: "name"))
     public var interface = "eth0"
@@ -67,7 +96,8 @@ public struct FleetInitCommand: ParsableCommand {
 
     public init() {}
 
-    public func run() throws {
+    /// The options as `BootstrapDefaults`, or a validation error naming the option.
+    func bootstrapDefaults(clusterID: String) throws -> BootstrapDefaults {
         guard let kind = NodeSettings.HealAction.Kind(rawValue: healAction) else { throw ValidationError("--heal-action: `\(healAction)` is not one of ifupdown, ip-link, networkctl, nmcli") }
         guard let nodeMode = NodeMode(rawValue: mode) else { throw ValidationError("--mode: `\(mode)` is not dry-run or heal") }
         var targets = BootstrapDefaults.defaultAnchors
@@ -80,24 +110,57 @@ public struct FleetInitCommand: ParsableCommand {
                 }
             }
         }
-        let text = try FleetFiles.readText(nodesFile)
-        let fleet: BootstrapFleet
+        return BootstrapDefaults(clusterID: clusterID, interface: interface, anchors: targets, healAction: kind, mode: nodeMode)
+    }
+}
+
+/// `fleet add-node DIR NAME ADDRESSES [FAILURE_DOMAIN]`.
+public struct FleetAddNodeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "add-node",
+        abstract: "Append a member (public key PENDING) to every copy of the cluster file and write its node directory.",
+        discussion: "The member goes to the end of `members:` (the next wire index). Refuses when a node directory's copy of the cluster file differs from DIR/cluster.yaml, or DIR/NAME exists. Then: keygen on the new node, fleet add-key, fleet check, and roll the cluster file out to every node (docs/deployment.md)."
+    )
+
+    @Argument(help: ArgumentHelp("The fleet directory.", valueName: "dir")) public var directory: String
+    @Argument(help: ArgumentHelp("The new member's name.", valueName: "name")) public var name: String
+    @Argument(help: ArgumentHelp("Its addresses: DATA_ADDR[,MGMT_ADDR].", valueName: "addresses")) public var addresses: String
+    @Argument(help: ArgumentHelp("Its failure domain.", valueName: "failure-domain")) public var failureDomain: String?
+    /// Defaults of the new node file.
+    @OptionGroup public var defaults: FleetNodeOptions
+
+    public init() {}
+
+    public func run() throws {
+        let listing = FleetFiles.list(directory)
+        guard let master = listing.clusterFile else {
+            throw ConfigCommandError("\(listing.clusterPath): missing or unreadable — is \(directory) a directory made by `netheal-cluster fleet init`?")
+        }
+        try FleetFiles.requireAgreeingCopies(listing)
+        let nodeDirectory = "\(listing.path)/\(name)"
+        guard !FileManager.default.fileExists(atPath: nodeDirectory) else {
+            throw ConfigCommandError("\(nodeDirectory) already exists — nothing changed")
+        }
+        let updated: [UInt8]
+        let nodeFile: String
         do {
-            let nodes = try BootstrapNodeList.parse(text, path: nodesFile, defaultPort: port)
-            let defaults = BootstrapDefaults(clusterID: clusterID, interface: interface, anchors: targets, healAction: kind, mode: nodeMode)
-            fleet = try BootstrapFleet.generate(nodes: nodes, defaults: defaults, source: (nodesFile as NSString).lastPathComponent)
-        } catch {
+            let line = ([name, addresses] + (failureDomain.map { [$0] } ?? [])).joined(separator: " ")
+            let node = try BootstrapNodeList.parse(line, path: "command line", defaultPort: defaults.port)[0]
+            updated = try BootstrapMembers.append(node, to: master, path: listing.clusterPath)
+            let cluster = try ConfigLoader.parseCluster(try BootstrapKeys.standInForPending(updated, path: listing.clusterPath), path: listing.clusterPath)
+            nodeFile = try BootstrapFleet.nodeFile(name: name, defaults: try defaults.bootstrapDefaults(clusterID: cluster.clusterID), cluster: updated)
+        } catch let error as ConfigProblems {
             throw ConfigCommandError(error.description)
         }
-        try FleetFiles.createEmptyDirectory(out)
-        try FleetFiles.write(Array(fleet.clusterFile.utf8), to: "\(out)/\(BootstrapFleet.clusterFileName)")
-        for node in fleet.nodeFiles {
-            try FleetFiles.createDirectory("\(out)/\(node.name)")
-            try FleetFiles.write(Array(node.text.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.nodeFileName)")
-            try FleetFiles.write(Array(fleet.clusterFile.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.clusterFileName)")
+        try FleetFiles.write(updated, to: listing.clusterPath)
+        for node in listing.nodes where node.clusterCopy != nil {
+            try FleetFiles.write(updated, to: listing.clusterCopyPath(node.name))
         }
-        print("wrote \(out)/\(BootstrapFleet.clusterFileName) and \(fleet.nodeFiles.count) node director\(fleet.nodeFiles.count == 1 ? "y" : "ies"); \(fleet.nodeFiles.count) public key\(fleet.nodeFiles.count == 1 ? "" : "s") PENDING")
-        print("next: on each node run `netheal-cluster keygen --out /etc/netheal/node.key`, then `netheal-cluster fleet add-key \(out) NAME ed25519:…` here")
+        try FleetFiles.createDirectory(nodeDirectory)
+        try FleetFiles.write(Array(nodeFile.utf8), to: listing.nodeFilePath(name))
+        try FleetFiles.write(updated, to: listing.clusterCopyPath(name))
+        print("added member \(name) at the end of \(listing.clusterPath) (key PENDING) and wrote \(nodeDirectory)/")
+        print("next: keygen on \(name), `netheal-cluster fleet add-key \(directory) \(name) ed25519:…`, `fleet check`, then the new cluster.yaml to every node")
     }
 }
 
@@ -237,17 +300,23 @@ enum FleetFiles {
         return FleetDirectoryListing(path: dir, clusterFile: manager.contents(atPath: "\(dir)/\(BootstrapFleet.clusterFileName)").map { [UInt8]($0) }, nodes: nodes)
     }
 
+    /// Refuses (changing nothing) when a node directory's copy of the cluster file differs from the
+    /// master: an update would overwrite it silently.
+    static func requireAgreeingCopies(_ listing: FleetDirectoryListing) throws {
+        let diverging = BootstrapLayout.divergingCopies(listing)
+        guard diverging.isEmpty else {
+            throw ConfigCommandError("the cluster file copies of " + diverging.map { "`\($0)`" }.joined(separator: ", ")
+                + " differ from \(listing.clusterPath) — nothing changed; see `netheal-cluster fleet check \(listing.path)` and make them agree first")
+        }
+    }
+
     /// Fills `keys` into the master cluster file and every node's copy, or changes nothing.
     static func applyKeys(_ keys: [CollectedKey], directory: String, rotate: Bool) throws {
         let listing = list(directory)
         guard let master = listing.clusterFile else {
             throw ConfigCommandError("\(listing.clusterPath): missing or unreadable — is \(directory) a directory made by `netheal-cluster fleet init`?")
         }
-        let diverging = BootstrapLayout.divergingCopies(listing)
-        guard diverging.isEmpty else {
-            throw ConfigCommandError("the cluster file copies of " + diverging.map { "`\($0)`" }.joined(separator: ", ")
-                + " differ from \(listing.clusterPath) — nothing changed; see `netheal-cluster fleet check \(directory)` and make them agree first")
-        }
+        try requireAgreeingCopies(listing)
         let result: (bytes: [UInt8], changes: [KeyChange])
         do { result = try BootstrapKeys.fill(master, path: listing.clusterPath, keys: keys, rotate: rotate) } catch {
             throw ConfigCommandError(error.description)

@@ -84,6 +84,15 @@ public struct BootstrapFleet: Hashable, Sendable {
         return fleet
     }
 
+    /// The node file of one more node (`fleet add-node`), checked against `cluster` (the cluster
+    /// file that already lists it; pending keys are stood in for).
+    public static func nodeFile(name: String, defaults: BootstrapDefaults, cluster: [UInt8]) throws(ConfigProblems) -> String {
+        let text = nodeText(name: name, defaults: defaults)
+        let stand = try BootstrapKeys.standInForPending(cluster, path: clusterFileName)
+        _ = try ConfigLoader.parseNode(Array(text.utf8), path: "\(name)/\(nodeFileName)") { _ throws(ConfigProblems) in stand }
+        return text
+    }
+
     // MARK: Text
 
     static func clusterText(nodes: [BootstrapNode], clusterID: String, source: String) -> String {

@@ -59,6 +59,15 @@ struct FleetCommandTests {
                 #expect(report.ok, "\(report.text())")
             }
 
+            // A fourth node joins at the end: directory, copies, pending key, then deployable again.
+            try Self.run(["fleet", "add-node", dir, "n4", "198.18.1.14,198.18.2.14", "rack-c", "--interface", "eth1"])
+            #expect(try Self.check(dir) == false)
+            #expect(try String(contentsOfFile: dir + "/n4/node.yaml", encoding: .utf8).contains("interface: eth1\n"))
+            #expect(throws: (any Error).self) { try Self.run(["fleet", "add-node", dir, "n4", "198.18.1.99"]) }
+            try Self.run(["fleet", "add-key", dir, "n4", try KeygenCommand.generate(out: "\(tmp)/n4.key")])
+            #expect(try Self.check(dir))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/n1/cluster.yaml")) == (try Data(contentsOf: URL(fileURLWithPath: dir + "/cluster.yaml"))))
+
             // Rotation needs --rotate.
             let newKey = try KeygenCommand.generate(out: "\(tmp)/n2-new.key")
             #expect(throws: (any Error).self) { try Self.run(["fleet", "add-key", dir, "n2", newKey]) }

@@ -176,4 +176,31 @@ struct BootstrapTests {
         let noMaster = BootstrapLayout.check(FleetDirectoryListing(path: "f", clusterFile: nil, nodes: []))
         #expect(noMaster.problems.map(\.file) == ["f/cluster.yaml"])
     }
+
+    @Test func appendedMemberGetsTheNextIndexAndKeepsTheRest() throws {
+        let nodes = try BootstrapNodeList.parse("n1 198.18.0.1\nn2 198.18.0.2\n", path: "N")
+        let text = try BootstrapFleet.generate(nodes: nodes, defaults: BootstrapDefaults(clusterID: "c"), source: "N").clusterFile
+        let new = try BootstrapNodeList.parse("n3 198.18.0.3,198.18.1.3 rack-z", path: "cmd")[0]
+        let appended = try BootstrapMembers.append(new, to: Array(text.utf8), path: "c.yaml")
+        #expect(try BootstrapKeys.pendingMembers(appended, path: "c.yaml") == ["n1", "n2", "n3"])
+        let keys = (1...3).map { CollectedKey(name: "n\($0)", key: Self.key(UInt8($0))) }
+        let cluster = try ConfigLoader.parseCluster(try BootstrapKeys.fill(appended, path: "c.yaml", keys: keys, rotate: false).bytes, path: "c.yaml")
+        #expect(cluster.members.map(\.name) == ["n1", "n2", "n3"])
+        #expect(cluster.members[2].addresses.map(\.description) == ["198.18.0.3:7474", "198.18.1.3:7474"])
+        #expect(cluster.members[2].failureDomain == "rack-z")
+        // Only lines were added, right after the last member; the protocol section is untouched.
+        let after = String(decoding: appended, as: UTF8.self)
+        #expect(after.replacingOccurrences(of: "  - name: n3\n    addresses: [\"198.18.0.3:7474\", \"198.18.1.3:7474\"]\n    public_key: PENDING\n    failure_domain: rack-z\n", with: "") == text)
+        #expect(after.hasSuffix("protocol:\n  # Fleet-wide off switch: true makes every node only log and show \"would heal\".\n  dry_run: false\n"))
+
+        // members as the last key, other indentation; a duplicate address; a flow list.
+        let plain = "cluster_id: x\nmembers:\n- name: a\n  addresses: [\"198.18.0.1:1\"]\n  public_key: \(Self.key(1))\n# end\n"
+        let b = try BootstrapNodeList.parse("b 198.18.0.2", path: "cmd")[0]
+        let plainAppended = String(decoding: try BootstrapMembers.append(b, to: Array(plain.utf8), path: "p"), as: UTF8.self)
+        #expect(plainAppended == "cluster_id: x\nmembers:\n- name: a\n  addresses: [\"198.18.0.1:1\"]\n  public_key: \(Self.key(1))\n- name: b\n  addresses: [\"198.18.0.2:7474\"]\n  public_key: PENDING\n# end\n")
+        let clash = try BootstrapNodeList.parse("c 198.18.0.1:1", path: "cmd")[0]
+        #expect(throws: ConfigProblems.self) { try BootstrapMembers.append(clash, to: Array(plain.utf8), path: "p") }
+        let flow = "cluster_id: x\nmembers: [{name: a, addresses: [\"198.18.0.1:1\"], public_key: \"\(Self.key(1))\"}]\n"
+        #expect(throws: ConfigProblems.self) { try BootstrapMembers.append(b, to: Array(flow.utf8), path: "p") }
+    }
 }
