@@ -15,7 +15,10 @@ public struct FleetCommand: ParsableCommand {
               4. fleet check DIR
               5. copy DIR/NAME/ to /etc/netheal/ on node NAME
             """,
-        subcommands: [FleetInitCommand.self, FleetAddKeyCommand.self, FleetAssembleCommand.self, FleetCheckCommand.self, FleetAddNodeCommand.self]
+        subcommands: [
+            FleetInitCommand.self, FleetAddKeyCommand.self, FleetAssembleCommand.self, FleetCheckCommand.self,
+            FleetAddNodeCommand.self,
+        ]
     )
 
     public init() {}
@@ -34,7 +37,9 @@ public struct FleetInitCommand: ParsableCommand {
     )
 
     /// The node list.
-    @Argument(help: ArgumentHelp("The node list (NAME DATA_ADDR[,MGMT_ADDR] [FAILURE_DOMAIN] per line).", valueName: "nodes-file"))
+    @Argument(
+        help: ArgumentHelp(
+            "The node list (NAME DATA_ADDR[,MGMT_ADDR] [FAILURE_DOMAIN] per line).", valueName: "nodes-file"))
     public var nodesFile: String
 
     /// The output directory.
@@ -56,7 +61,8 @@ public struct FleetInitCommand: ParsableCommand {
         let fleet: BootstrapFleet
         do {
             let nodes = try BootstrapNodeList.parse(text, path: nodesFile, defaultPort: defaults.port)
-            fleet = try BootstrapFleet.generate(nodes: nodes, defaults: settings, source: (nodesFile as NSString).lastPathComponent)
+            fleet = try BootstrapFleet.generate(
+                nodes: nodes, defaults: settings, source: (nodesFile as NSString).lastPathComponent)
         } catch {
             throw ConfigCommandError(error.description)
         }
@@ -65,10 +71,15 @@ public struct FleetInitCommand: ParsableCommand {
         for node in fleet.nodeFiles {
             try FleetFiles.createDirectory("\(out)/\(node.name)")
             try FleetFiles.write(Array(node.text.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.nodeFileName)")
-            try FleetFiles.write(Array(fleet.clusterFile.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.clusterFileName)")
+            try FleetFiles.write(
+                Array(fleet.clusterFile.utf8), to: "\(out)/\(node.name)/\(BootstrapFleet.clusterFileName)")
         }
-        print("wrote \(out)/\(BootstrapFleet.clusterFileName) and \(fleet.nodeFiles.count) node director\(fleet.nodeFiles.count == 1 ? "y" : "ies"); \(fleet.nodeFiles.count) public key\(fleet.nodeFiles.count == 1 ? "" : "s") PENDING")
-        print("next: on each node run `netheal-cluster keygen --out /etc/netheal/node.key`, then `netheal-cluster fleet add-key \(out) NAME ed25519:…` here")
+        print(
+            "wrote \(out)/\(BootstrapFleet.clusterFileName) and \(fleet.nodeFiles.count) node director\(fleet.nodeFiles.count == 1 ? "y" : "ies"); \(fleet.nodeFiles.count) public key\(fleet.nodeFiles.count == 1 ? "" : "s") PENDING"
+        )
+        print(
+            "next: on each node run `netheal-cluster keygen --out /etc/netheal/node.key`, then `netheal-cluster fleet add-key \(out) NAME ed25519:…` here"
+        )
     }
 }
 
@@ -79,7 +90,11 @@ public struct FleetNodeOptions: ParsableArguments {
     public var interface = "eth0"
 
     /// Probe anchors after `gateway`.
-    @Option(name: .customLong("anchor"), help: ArgumentHelp("A probe target after `gateway` (repeatable; default `icmp 1.1.1.1` and `icmp 9.9.9.9`), e.g. --anchor 'tcp 198.18.0.53:53'.", valueName: "target"))
+    @Option(
+        name: .customLong("anchor"),
+        help: ArgumentHelp(
+            "A probe target after `gateway` (repeatable; default `icmp 1.1.1.1` and `icmp 9.9.9.9`), e.g. --anchor 'tcp 198.18.0.53:53'.",
+            valueName: "target"))
     public var anchors: [String] = []
 
     /// Heal action kind.
@@ -98,8 +113,12 @@ public struct FleetNodeOptions: ParsableArguments {
 
     /// The options as `BootstrapDefaults`, or a validation error naming the option.
     func bootstrapDefaults(clusterID: String) throws -> BootstrapDefaults {
-        guard let kind = NodeSettings.HealAction.Kind(rawValue: healAction) else { throw ValidationError("--heal-action: `\(healAction)` is not one of ifupdown, ip-link, networkctl, nmcli") }
-        guard let nodeMode = NodeMode(rawValue: mode) else { throw ValidationError("--mode: `\(mode)` is not dry-run or heal") }
+        guard let kind = NodeSettings.HealAction.Kind(rawValue: healAction) else {
+            throw ValidationError("--heal-action: `\(healAction)` is not one of ifupdown, ip-link, networkctl, nmcli")
+        }
+        guard let nodeMode = NodeMode(rawValue: mode) else {
+            throw ValidationError("--mode: `\(mode)` is not dry-run or heal")
+        }
         var targets = BootstrapDefaults.defaultAnchors
         if !anchors.isEmpty {
             targets = []
@@ -110,7 +129,8 @@ public struct FleetNodeOptions: ParsableArguments {
                 }
             }
         }
-        return BootstrapDefaults(clusterID: clusterID, interface: interface, anchors: targets, healAction: kind, mode: nodeMode)
+        return BootstrapDefaults(
+            clusterID: clusterID, interface: interface, anchors: targets, healAction: kind, mode: nodeMode)
     }
 }
 
@@ -118,13 +138,16 @@ public struct FleetNodeOptions: ParsableArguments {
 public struct FleetAddNodeCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "add-node",
-        abstract: "Append a member (public key PENDING) to every copy of the cluster file and write its node directory.",
-        discussion: "The member goes to the end of `members:` (the next wire index). Refuses when a node directory's copy of the cluster file differs from DIR/cluster.yaml, or DIR/NAME exists. Then: keygen on the new node, fleet add-key, fleet check, and roll the cluster file out to every node (docs/deployment.md)."
+        abstract:
+            "Append a member (public key PENDING) to every copy of the cluster file and write its node directory.",
+        discussion:
+            "The member goes to the end of `members:` (the next wire index). Refuses when a node directory's copy of the cluster file differs from DIR/cluster.yaml, or DIR/NAME exists. Then: keygen on the new node, fleet add-key, fleet check, and roll the cluster file out to every node (docs/deployment.md)."
     )
 
     @Argument(help: ArgumentHelp("The fleet directory.", valueName: "dir")) public var directory: String
     @Argument(help: ArgumentHelp("The new member's name.", valueName: "name")) public var name: String
-    @Argument(help: ArgumentHelp("Its addresses: DATA_ADDR[,MGMT_ADDR].", valueName: "addresses")) public var addresses: String
+    @Argument(help: ArgumentHelp("Its addresses: DATA_ADDR[,MGMT_ADDR].", valueName: "addresses")) public var addresses:
+        String
     @Argument(help: ArgumentHelp("Its failure domain.", valueName: "failure-domain")) public var failureDomain: String?
     /// Defaults of the new node file.
     @OptionGroup public var defaults: FleetNodeOptions
@@ -134,7 +157,9 @@ public struct FleetAddNodeCommand: ParsableCommand {
     public func run() throws {
         let listing = FleetFiles.list(directory)
         guard let master = listing.clusterFile else {
-            throw ConfigCommandError("\(listing.clusterPath): missing or unreadable — is \(directory) a directory made by `netheal-cluster fleet init`?")
+            throw ConfigCommandError(
+                "\(listing.clusterPath): missing or unreadable — is \(directory) a directory made by `netheal-cluster fleet init`?"
+            )
         }
         try FleetFiles.requireAgreeingCopies(listing)
         let nodeDirectory = "\(listing.path)/\(name)"
@@ -147,8 +172,10 @@ public struct FleetAddNodeCommand: ParsableCommand {
             let line = ([name, addresses] + (failureDomain.map { [$0] } ?? [])).joined(separator: " ")
             let node = try BootstrapNodeList.parse(line, path: "command line", defaultPort: defaults.port)[0]
             updated = try BootstrapMembers.append(node, to: master, path: listing.clusterPath)
-            let cluster = try ConfigLoader.parseCluster(try BootstrapKeys.standInForPending(updated, path: listing.clusterPath), path: listing.clusterPath)
-            nodeFile = try BootstrapFleet.nodeFile(name: name, defaults: try defaults.bootstrapDefaults(clusterID: cluster.clusterID), cluster: updated)
+            let cluster = try ConfigLoader.parseCluster(
+                try BootstrapKeys.standInForPending(updated, path: listing.clusterPath), path: listing.clusterPath)
+            nodeFile = try BootstrapFleet.nodeFile(
+                name: name, defaults: try defaults.bootstrapDefaults(clusterID: cluster.clusterID), cluster: updated)
         } catch let error as ConfigProblems {
             throw ConfigCommandError(error.description)
         }
@@ -160,7 +187,9 @@ public struct FleetAddNodeCommand: ParsableCommand {
         try FleetFiles.write(Array(nodeFile.utf8), to: listing.nodeFilePath(name))
         try FleetFiles.write(updated, to: listing.clusterCopyPath(name))
         print("added member \(name) at the end of \(listing.clusterPath) (key PENDING) and wrote \(nodeDirectory)/")
-        print("next: keygen on \(name), `netheal-cluster fleet add-key \(directory) \(name) ed25519:…`, `fleet check`, then the new cluster.yaml to every node")
+        print(
+            "next: keygen on \(name), `netheal-cluster fleet add-key \(directory) \(name) ed25519:…`, `fleet check`, then the new cluster.yaml to every node"
+        )
     }
 }
 
@@ -168,8 +197,10 @@ public struct FleetAddNodeCommand: ParsableCommand {
 public struct FleetAddKeyCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "add-key",
-        abstract: "Fill in one member's public key (as printed by keygen on that node) in every copy of the cluster file.",
-        discussion: "Refuses when a node directory's copy of the cluster file differs from DIR/cluster.yaml, and replaces an existing different key only with --rotate."
+        abstract:
+            "Fill in one member's public key (as printed by keygen on that node) in every copy of the cluster file.",
+        discussion:
+            "Refuses when a node directory's copy of the cluster file differs from DIR/cluster.yaml, and replaces an existing different key only with --rotate."
     )
 
     @Argument(help: ArgumentHelp("The fleet directory.", valueName: "dir")) public var directory: String
@@ -189,12 +220,14 @@ public struct FleetAddKeyCommand: ParsableCommand {
 public struct FleetAssembleCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "assemble",
-        abstract: "Fill in the public keys listed in a keys file (`NAME ed25519:…` per line) in every copy of the cluster file.",
+        abstract:
+            "Fill in the public keys listed in a keys file (`NAME ed25519:…` per line) in every copy of the cluster file.",
         discussion: "All keys apply or none does."
     )
 
     @Argument(help: ArgumentHelp("The fleet directory.", valueName: "dir")) public var directory: String
-    @Option(name: .long, help: ArgumentHelp("The keys file: `NAME ed25519:…` per line.", valueName: "file")) public var keys: String
+    @Option(name: .long, help: ArgumentHelp("The keys file: `NAME ed25519:…` per line.", valueName: "file")) public
+        var keys: String
     /// Allow replacing existing keys.
     @Flag(name: .long, help: "Replace existing different keys (key rotation).") public var rotate = false
 
@@ -202,7 +235,9 @@ public struct FleetAssembleCommand: ParsableCommand {
 
     public func run() throws {
         let collected: [CollectedKey]
-        do { collected = try BootstrapKeys.parseKeysFile(try FleetFiles.readText(keys), path: keys) } catch let error as ConfigProblems {
+        do { collected = try BootstrapKeys.parseKeysFile(try FleetFiles.readText(keys), path: keys) } catch let error
+            as ConfigProblems
+        {
             throw ConfigCommandError(error.description)
         }
         try FleetFiles.applyKeys(collected, directory: directory, rotate: rotate)
@@ -213,7 +248,8 @@ public struct FleetAssembleCommand: ParsableCommand {
 public struct FleetCheckCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a fleet directory: layout, pending keys, then `config check` over the cluster file and every node file.",
+        abstract:
+            "Check a fleet directory: layout, pending keys, then `config check` over the cluster file and every node file.",
         discussion: """
             `config check` runs over DIR/cluster.yaml and every DIR/NAME/node.yaml together, so a node directory whose copy of the cluster file differs from the master is reported with both digests. Secret key files are not looked at (they are on the nodes; run `config check --require-keys /etc/netheal/node.yaml` there).
 
@@ -229,12 +265,21 @@ public struct FleetCheckCommand: ParsableCommand {
         let listing = FleetFiles.list(directory)
         let (problems, pending) = BootstrapLayout.check(listing)
         // Problems inside a readable master file are `config check`'s to report (once, below).
-        for problem in problems where problem.file != listing.clusterPath || listing.clusterFile == nil { print(problem) }
+        for problem in problems where problem.file != listing.clusterPath || listing.clusterFile == nil {
+            print(problem)
+        }
         if !pending.isEmpty {
-            print("\(pending.count) public key\(pending.count == 1 ? "" : "s") PENDING: " + pending.joined(separator: ", ")
-                + " — run `netheal-cluster keygen --out /etc/netheal/node.key` on each, then `netheal-cluster fleet add-key \(directory) NAME ed25519:…`")
+            print(
+                "\(pending.count) public key\(pending.count == 1 ? "" : "s") PENDING: "
+                    + pending.joined(separator: ", ")
+                    + " — run `netheal-cluster keygen --out /etc/netheal/node.key` on each, then `netheal-cluster fleet add-key \(directory) NAME ed25519:…`"
+            )
             if let master = listing.clusterFile {
-                do { _ = try ConfigLoader.parseCluster(try BootstrapKeys.standInForPending(master, path: listing.clusterPath), path: listing.clusterPath) } catch {
+                do {
+                    _ = try ConfigLoader.parseCluster(
+                        try BootstrapKeys.standInForPending(master, path: listing.clusterPath),
+                        path: listing.clusterPath)
+                } catch {
                     for problem in error.problems { print(problem) }
                 }
             }
@@ -245,96 +290,5 @@ public struct FleetCheckCommand: ParsableCommand {
         let report = ConfigCheck.run(paths: [listing.clusterPath] + nodeFiles, requireKeys: false, checkKeys: false)
         print(report.text(), terminator: "")
         if !report.ok || !problems.isEmpty { throw ExitCode.failure }
-    }
-}
-
-/// The file system side of `fleet` (the logic is in NetHealConfig's `Bootstrap*`).
-enum FleetFiles {
-    static func readText(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw ConfigCommandError("\(path): cannot read the file (missing, unreadable or not UTF-8)")
-        }
-        return text
-    }
-
-    static func createEmptyDirectory(_ path: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            guard isDirectory.boolValue, entries.isEmpty else {
-                throw ConfigCommandError("\(path): already exists and is not an empty directory — choose a new --out (nothing is overwritten)")
-            }
-            return
-        }
-        try createDirectory(path)
-    }
-
-    static func createDirectory(_ path: String) throws {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]) } catch {
-            throw ConfigCommandError("\(path): cannot create the directory: \(error.localizedDescription)")
-        }
-    }
-
-    /// Writes atomically (temporary file, then rename), mode 0644: these files hold no secret.
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        } catch {
-            throw ConfigCommandError("\(path): cannot write: \(error.localizedDescription)")
-        }
-    }
-
-    /// Reads the fleet directory.
-    static func list(_ directory: String) -> FleetDirectoryListing {
-        let manager = FileManager.default
-        let dir = FleetDirectoryListing(path: directory, clusterFile: nil, nodes: []).path
-        var nodes: [FleetDirectoryListing.NodeDirectory] = []
-        for entry in (try? manager.contentsOfDirectory(atPath: dir)) ?? [] where !entry.hasPrefix(".") {
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: "\(dir)/\(entry)", isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            nodes.append(.init(
-                name: entry, hasNodeFile: manager.fileExists(atPath: "\(dir)/\(entry)/\(BootstrapFleet.nodeFileName)"),
-                clusterCopy: manager.contents(atPath: "\(dir)/\(entry)/\(BootstrapFleet.clusterFileName)").map { [UInt8]($0) }))
-        }
-        return FleetDirectoryListing(path: dir, clusterFile: manager.contents(atPath: "\(dir)/\(BootstrapFleet.clusterFileName)").map { [UInt8]($0) }, nodes: nodes)
-    }
-
-    /// Refuses (changing nothing) when a node directory's copy of the cluster file differs from the
-    /// master: an update would overwrite it silently.
-    static func requireAgreeingCopies(_ listing: FleetDirectoryListing) throws {
-        let diverging = BootstrapLayout.divergingCopies(listing)
-        guard diverging.isEmpty else {
-            throw ConfigCommandError("the cluster file copies of " + diverging.map { "`\($0)`" }.joined(separator: ", ")
-                + " differ from \(listing.clusterPath) — nothing changed; see `netheal-cluster fleet check \(listing.path)` and make them agree first")
-        }
-    }
-
-    /// Fills `keys` into the master cluster file and every node's copy, or changes nothing.
-    static func applyKeys(_ keys: [CollectedKey], directory: String, rotate: Bool) throws {
-        let listing = list(directory)
-        guard let master = listing.clusterFile else {
-            throw ConfigCommandError("\(listing.clusterPath): missing or unreadable — is \(directory) a directory made by `netheal-cluster fleet init`?")
-        }
-        try requireAgreeingCopies(listing)
-        let result: (bytes: [UInt8], changes: [KeyChange])
-        do { result = try BootstrapKeys.fill(master, path: listing.clusterPath, keys: keys, rotate: rotate) } catch {
-            throw ConfigCommandError(error.description)
-        }
-        if result.bytes != master {
-            try write(result.bytes, to: listing.clusterPath)
-            for node in listing.nodes where node.clusterCopy != nil {
-                try write(result.bytes, to: listing.clusterCopyPath(node.name))
-            }
-        }
-        for change in result.changes {
-            switch change {
-            case .added(let name): print("\(name): key added")
-            case .rotated(let name): print("\(name): key replaced (rotation) — deploy the new cluster file to every node, and the new key to \(name)")
-            case .unchanged(let name): print("\(name): already has this key")
-            }
-        }
-        let pending = (try? BootstrapKeys.pendingMembers(result.bytes, path: listing.clusterPath)) ?? []
-        print(pending.isEmpty ? "all keys in; run `netheal-cluster fleet check \(directory)`" : "\(pending.count) still PENDING: " + pending.joined(separator: ", "))
     }
 }

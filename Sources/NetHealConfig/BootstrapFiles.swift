@@ -19,7 +19,8 @@ public struct BootstrapDefaults: Hashable, Sendable {
     ]
 
     public init(
-        clusterID: String, interface: String = "eth0", anchors: [NodeSettings.ProbeTarget] = BootstrapDefaults.defaultAnchors,
+        clusterID: String, interface: String = "eth0",
+        anchors: [NodeSettings.ProbeTarget] = BootstrapDefaults.defaultAnchors,
         healAction: NodeSettings.HealAction.Kind = .ifupdown, mode: NodeMode = .dryRun,
         secretKeyFile: String = "/etc/netheal/node.key"
     ) {
@@ -63,14 +64,26 @@ public struct BootstrapFleet: Hashable, Sendable {
     /// Generates the files for `nodes`, and checks them with the real parsers (pending keys stood in
     /// for by unique placeholders), so what is written always passes `config check` once the keys
     /// are filled in. Throws the problems when the defaults make an invalid node file.
-    public static func generate(nodes: [BootstrapNode], defaults: BootstrapDefaults, source: String) throws(ConfigProblems) -> BootstrapFleet {
+    public static func generate(nodes: [BootstrapNode], defaults: BootstrapDefaults, source: String)
+        throws(ConfigProblems) -> BootstrapFleet
+    {
         var problems: [ConfigProblem] = []
         let idBytes = defaults.clusterID.utf8.count
-        if !ClusterLimits.clusterIDBytes.contains(idBytes) || defaults.clusterID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            problems.append(ConfigProblem(file: "--cluster-id", line: nil, column: nil, field: "cluster_id", message: "must be 1 to 64 bytes of UTF-8 without control characters — e.g. `prod-eu1`"))
+        if !ClusterLimits.clusterIDBytes.contains(idBytes)
+            || defaults.clusterID.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
+            problems.append(
+                ConfigProblem(
+                    file: "--cluster-id", line: nil, column: nil, field: "cluster_id",
+                    message: "must be 1 to 64 bytes of UTF-8 without control characters — e.g. `prod-eu1`"))
         }
         if defaults.healAction == .command {
-            problems.append(ConfigProblem(file: "--heal-action", line: nil, column: nil, field: "heal_action", message: "`command` needs an argv: generate with another kind, then edit each node file (docs/configuration.md)"))
+            problems.append(
+                ConfigProblem(
+                    file: "--heal-action", line: nil, column: nil, field: "heal_action",
+                    message:
+                        "`command` needs an argv: generate with another kind, then edit each node file (docs/configuration.md)"
+                ))
         }
         guard problems.isEmpty else { throw ConfigProblems(problems) }
 
@@ -79,17 +92,23 @@ public struct BootstrapFleet: Hashable, Sendable {
             nodeFiles: nodes.map { NodeFile(name: $0.name, text: nodeText(name: $0.name, defaults: defaults)) })
         let stand = try BootstrapKeys.standInForPending(Array(fleet.clusterFile.utf8), path: clusterFileName)
         for node in fleet.nodeFiles {
-            _ = try ConfigLoader.parseNode(Array(node.text.utf8), path: "\(node.name)/\(nodeFileName)") { _ throws(ConfigProblems) in stand }
+            _ = try ConfigLoader.parseNode(Array(node.text.utf8), path: "\(node.name)/\(nodeFileName)") {
+                _ throws(ConfigProblems) in stand
+            }
         }
         return fleet
     }
 
     /// The node file of one more node (`fleet add-node`), checked against `cluster` (the cluster
     /// file that already lists it; pending keys are stood in for).
-    public static func nodeFile(name: String, defaults: BootstrapDefaults, cluster: [UInt8]) throws(ConfigProblems) -> String {
+    public static func nodeFile(name: String, defaults: BootstrapDefaults, cluster: [UInt8]) throws(ConfigProblems)
+        -> String
+    {
         let text = nodeText(name: name, defaults: defaults)
         let stand = try BootstrapKeys.standInForPending(cluster, path: clusterFileName)
-        _ = try ConfigLoader.parseNode(Array(text.utf8), path: "\(name)/\(nodeFileName)") { _ throws(ConfigProblems) in stand }
+        _ = try ConfigLoader.parseNode(Array(text.utf8), path: "\(name)/\(nodeFileName)") { _ throws(ConfigProblems) in
+            stand
+        }
         return text
     }
 
@@ -169,8 +188,12 @@ public struct BootstrapFleet: Hashable, Sendable {
 
     /// `text` as a YAML scalar: plain when it is a simple word or path, double-quoted otherwise.
     static func yamlScalar(_ text: String) -> String {
-        let simple = !text.isEmpty && text.first != "-" && !["null", "Null", "NULL", "~"].contains(text)
-            && text.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._/-".unicodeScalars.contains($0)) }
+        let simple =
+            !text.isEmpty && text.first != "-" && !["null", "Null", "NULL", "~"].contains(text)
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._/-".unicodeScalars.contains($0))
+            }
         return simple ? text : yamlQuoted(text)
     }
 

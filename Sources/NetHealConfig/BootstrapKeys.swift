@@ -52,12 +52,22 @@ public enum BootstrapKeys {
             let fields = raw.prefix { $0 != "#" }.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
             guard fields.count == 2 else {
-                problems.append(ConfigProblem(file: path, line: line, column: 1, field: "", message: "expected `NAME ed25519:<64 hex digits>`, got \(fields.count) field\(fields.count == 1 ? "" : "s") — one node per line, as `keygen` printed its key"))
+                problems.append(
+                    ConfigProblem(
+                        file: path, line: line, column: 1, field: "",
+                        message:
+                            "expected `NAME ed25519:<64 hex digits>`, got \(fields.count) field\(fields.count == 1 ? "" : "s") — one node per line, as `keygen` printed its key"
+                    ))
                 continue
             }
             let name = String(fields[0])
             if let earlier = first[name] {
-                problems.append(ConfigProblem(file: path, line: line, column: 1, field: name, message: "second key for `\(name)` (first at line \(earlier)) — keep the one `keygen` printed last on that node"))
+                problems.append(
+                    ConfigProblem(
+                        file: path, line: line, column: 1, field: name,
+                        message:
+                            "second key for `\(name)` (first at line \(earlier)) — keep the one `keygen` printed last on that node"
+                    ))
                 continue
             }
             first[name] = line
@@ -75,7 +85,9 @@ public enum BootstrapKeys {
     /// The cluster file with `keys` filled in, and what changed per key. A member that already has a
     /// different key is refused unless `rotate` is true. The result is checked with the cluster file
     /// parser (pending keys stood in for); nothing is returned unless every key applies.
-    public static func fill(_ bytes: [UInt8], path: String, keys: [CollectedKey], rotate: Bool) throws(ConfigProblems) -> (bytes: [UInt8], changes: [KeyChange]) {
+    public static func fill(_ bytes: [UInt8], path: String, keys: [CollectedKey], rotate: Bool) throws(ConfigProblems)
+        -> (bytes: [UInt8], changes: [KeyChange])
+    {
         let slots = try slots(bytes, path: path)
         var problems: [ConfigProblem] = []
         var edits: [(slot: Slot, key: String)] = []
@@ -83,10 +95,14 @@ public enum BootstrapKeys {
         let names = slots.map(\.name)
         for entry in keys {
             func problem(_ message: String) {
-                problems.append(ConfigProblem(file: entry.file, line: entry.line, column: nil, field: entry.name, message: message))
+                problems.append(
+                    ConfigProblem(file: entry.file, line: entry.line, column: nil, field: entry.name, message: message))
             }
             guard let slot = slots.first(where: { $0.name == entry.name }) else {
-                problem("`\(entry.name)` is not a member of \(path)" + (Suggest.closest(to: entry.name, among: names).map { " — did you mean `\($0)`?" } ?? " — add the member first (docs/deployment.md)"))
+                problem(
+                    "`\(entry.name)` is not a member of \(path)"
+                        + (Suggest.closest(to: entry.name, among: names).map { " — did you mean `\($0)`?" }
+                            ?? " — add the member first (docs/deployment.md)"))
                 continue
             }
             let newKey: [UInt8]
@@ -105,7 +121,9 @@ public enum BootstrapKeys {
             } else if rotate {
                 changes.append(.rotated(name: slot.name))
             } else {
-                problem("already has key `\(slot.value.prefix(24))…` (\(path):\(slot.line)) — to replace it (key rotation), pass --rotate")
+                problem(
+                    "already has key `\(slot.value.prefix(24))…` (\(path):\(slot.line)) — to replace it (key rotation), pass --rotate"
+                )
                 continue
             }
             edits.append((slot, text))
@@ -119,8 +137,16 @@ public enum BootstrapKeys {
             var scalars = Array(lines[slot.line - 1].unicodeScalars)
             let start = slot.column - 1
             let tokenScalars = Array(token.unicodeScalars)
-            guard start + tokenScalars.count <= scalars.count, Array(scalars[start..<(start + tokenScalars.count)]) == tokenScalars else {
-                throw ConfigProblems([ConfigProblem(file: path, line: slot.line, column: slot.column, field: slot.name, message: "cannot edit this `public_key` automatically (escapes or a multi-line value) — write `public_key: \(key)` by hand")])
+            guard start + tokenScalars.count <= scalars.count,
+                Array(scalars[start..<(start + tokenScalars.count)]) == tokenScalars
+            else {
+                throw ConfigProblems([
+                    ConfigProblem(
+                        file: path, line: slot.line, column: slot.column, field: slot.name,
+                        message:
+                            "cannot edit this `public_key` automatically (escapes or a multi-line value) — write `public_key: \(key)` by hand"
+                    )
+                ])
             }
             scalars.replaceSubrange(start..<(start + tokenScalars.count), with: Array(replacement.unicodeScalars))
             var rebuilt = String.UnicodeScalarView()
@@ -140,7 +166,10 @@ public enum BootstrapKeys {
         var keys: [CollectedKey] = []
         for (i, slot) in slots {
             // 0xfe… never comes out of keygen in practice; the index makes each stand-in unique.
-            let key = [UInt8](repeating: 0xfe, count: 28) + [UInt8(i >> 24 & 0xff), UInt8(i >> 16 & 0xff), UInt8(i >> 8 & 0xff), UInt8(i & 0xff)]
+            let key =
+                [UInt8](repeating: 0xfe, count: 28) + [
+                    UInt8(i >> 24 & 0xff), UInt8(i >> 16 & 0xff), UInt8(i >> 8 & 0xff), UInt8(i & 0xff),
+                ]
             keys.append(CollectedKey(name: slot.name, key: PublicKeyText.prefix + Hex.encode(key)))
         }
         var lines = split(bytes)
@@ -148,7 +177,8 @@ public enum BootstrapKeys {
             var scalars = Array(lines[slot.line - 1].unicodeScalars)
             let start = slot.column - 1 + (slot.quote == nil ? 0 : 1)
             let pending = Array(BootstrapFleet.pendingKey.unicodeScalars)
-            guard start + pending.count <= scalars.count, Array(scalars[start..<(start + pending.count)]) == pending else { continue }
+            guard start + pending.count <= scalars.count, Array(scalars[start..<(start + pending.count)]) == pending
+            else { continue }
             scalars.replaceSubrange(start..<(start + pending.count), with: Array(key.key.unicodeScalars))
             var rebuilt = String.UnicodeScalarView()
             rebuilt.append(contentsOf: scalars)
@@ -166,7 +196,11 @@ public enum BootstrapKeys {
         guard let root = YAMLSource.compose(bytes, problems: problems) else { throw ConfigProblems(problems.sorted) }
         guard case .mapping(let top) = root, case .sequence(let members)? = top["members"] else {
             _ = try ConfigLoader.parseCluster(bytes, path: path)
-            throw ConfigProblems([ConfigProblem(file: path, line: nil, column: nil, field: "members", message: "no member list found — is this a cluster file?")])
+            throw ConfigProblems([
+                ConfigProblem(
+                    file: path, line: nil, column: nil, field: "members",
+                    message: "no member list found — is this a cluster file?")
+            ])
         }
         var out: [Slot] = []
         for member in members {
@@ -174,11 +208,12 @@ public enum BootstrapKeys {
                 case .scalar(let name)? = fields["name"],
                 let keyNode = fields["public_key"], case .scalar(let key) = keyNode, let mark = keyNode.mark
             else { continue }
-            let quote: Character? = switch key.style {
-            case .doubleQuoted: "\""
-            case .singleQuoted: "'"
-            default: nil
-            }
+            let quote: Character? =
+                switch key.style {
+                case .doubleQuoted: "\""
+                case .singleQuoted: "'"
+                default: nil
+                }
             out.append(Slot(name: name.string, value: key.string, line: mark.line, column: mark.column, quote: quote))
         }
         return out

@@ -49,7 +49,15 @@ public enum BootstrapLayout {
     /// The layout problems of `listing`, and the members whose key is still `PENDING`.
     public static func check(_ listing: FleetDirectoryListing) -> (problems: [ConfigProblem], pending: [String]) {
         guard let master = listing.clusterFile else {
-            return ([ConfigProblem(file: listing.clusterPath, line: nil, column: nil, field: "", message: "missing or unreadable — is \(listing.path) a directory made by `netheal-cluster fleet init`?")], [])
+            return (
+                [
+                    ConfigProblem(
+                        file: listing.clusterPath, line: nil, column: nil, field: "",
+                        message:
+                            "missing or unreadable — is \(listing.path) a directory made by `netheal-cluster fleet init`?"
+                    )
+                ], []
+            )
         }
         let slots: [BootstrapKeys.Slot]
         do {
@@ -61,22 +69,34 @@ public enum BootstrapLayout {
         let members = slots.map(\.name)
         let directories = Set(listing.nodes.map(\.name))
         for member in members where !directories.contains(member) {
-            problems.append(ConfigProblem(
-                file: listing.path, line: nil, column: nil, field: member,
-                message: "member `\(member)` has no node directory \(listing.path)/\(member)/ — create it with its node.yaml and a copy of cluster.yaml (docs/deployment.md, adding a member)"))
+            problems.append(
+                ConfigProblem(
+                    file: listing.path, line: nil, column: nil, field: member,
+                    message:
+                        "member `\(member)` has no node directory \(listing.path)/\(member)/ — create it with its node.yaml and a copy of cluster.yaml (docs/deployment.md, adding a member)"
+                ))
         }
         for node in listing.nodes {
             guard members.contains(node.name) else {
-                problems.append(ConfigProblem(
-                    file: "\(listing.path)/\(node.name)", line: nil, column: nil, field: "",
-                    message: "`\(node.name)` is not a member of \(listing.clusterPath) — remove the directory, or add the member to the cluster file"))
+                problems.append(
+                    ConfigProblem(
+                        file: "\(listing.path)/\(node.name)", line: nil, column: nil, field: "",
+                        message:
+                            "`\(node.name)` is not a member of \(listing.clusterPath) — remove the directory, or add the member to the cluster file"
+                    ))
                 continue
             }
             if !node.hasNodeFile {
-                problems.append(ConfigProblem(file: listing.nodeFilePath(node.name), line: nil, column: nil, field: "", message: "missing — every node directory needs its node file"))
+                problems.append(
+                    ConfigProblem(
+                        file: listing.nodeFilePath(node.name), line: nil, column: nil, field: "",
+                        message: "missing — every node directory needs its node file"))
             }
             if node.clusterCopy == nil {
-                problems.append(ConfigProblem(file: listing.clusterCopyPath(node.name), line: nil, column: nil, field: "", message: "missing — copy \(listing.clusterPath) there"))
+                problems.append(
+                    ConfigProblem(
+                        file: listing.clusterCopyPath(node.name), line: nil, column: nil, field: "",
+                        message: "missing — copy \(listing.clusterPath) there"))
             }
         }
         return (problems, slots.filter { $0.value == BootstrapFleet.pendingKey }.map(\.name))

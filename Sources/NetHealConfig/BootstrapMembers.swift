@@ -6,7 +6,8 @@ public enum BootstrapMembers {
     /// The cluster file with `node` appended to `members:` with `public_key: PENDING`. Checked with
     /// the cluster file parser (pending keys stood in for): a duplicate name or address, or a full
     /// cluster, is refused with the parser's problem.
-    public static func append(_ node: BootstrapNode, to bytes: [UInt8], path: String) throws(ConfigProblems) -> [UInt8] {
+    public static func append(_ node: BootstrapNode, to bytes: [UInt8], path: String) throws(ConfigProblems) -> [UInt8]
+    {
         func refuse(_ line: Int?, _ message: String) -> ConfigProblems {
             ConfigProblems([ConfigProblem(file: path, line: line, column: nil, field: "members", message: message)])
         }
@@ -18,7 +19,8 @@ public enum BootstrapMembers {
             _ = try ConfigLoader.parseCluster(try BootstrapKeys.standInForPending(bytes, path: path), path: path)
             throw refuse(nil, "no block list of members found — add the member by hand (docs/deployment.md)")
         }
-        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(
+            String.init)
         // The last member's item: `<indent>- <first key>`; the new one is written the same way.
         let itemLine = Array(lines[lastMark.line - 1].unicodeScalars)
         let keyIndent = lastMark.column - 1
@@ -26,7 +28,9 @@ public enum BootstrapMembers {
             String(String.UnicodeScalarView(itemLine[(keyIndent - 2)..<keyIndent])) == "- ",
             itemLine[..<(keyIndent - 2)].allSatisfy({ $0 == " " })
         else {
-            throw refuse(lastMark.line, "the members list is not written as `- name: …` items — add the member by hand (docs/deployment.md)")
+            throw refuse(
+                lastMark.line,
+                "the members list is not written as `- name: …` items — add the member by hand (docs/deployment.md)")
         }
         let dash = String(repeating: " ", count: keyIndent - 2)
         let key = String(repeating: " ", count: keyIndent)

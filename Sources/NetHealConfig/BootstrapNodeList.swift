@@ -27,7 +27,9 @@ public enum BootstrapNodeList {
     public static let defaultPort: UInt16 = 7474
 
     /// The nodes of `text`, or every problem found (each naming `path`, line and column).
-    public static func parse(_ text: String, path: String, defaultPort: UInt16 = defaultPort) throws(ConfigProblems) -> [BootstrapNode] {
+    public static func parse(_ text: String, path: String, defaultPort: UInt16 = defaultPort) throws(ConfigProblems)
+        -> [BootstrapNode]
+    {
         var problems: [ConfigProblem] = []
         var nodes: [BootstrapNode] = []
         var firstName: [String: Int] = [:]
@@ -55,7 +57,9 @@ public enum BootstrapNodeList {
                 problem(line, fields[0].column, "name", why)
                 ok = false
             } else if let first = firstName[name] {
-                problem(line, fields[0].column, "name", "duplicate node `\(name)` (first at line \(first)) — every node needs its own name")
+                problem(
+                    line, fields[0].column, "name",
+                    "duplicate node `\(name)` (first at line \(first)) — every node needs its own name")
                 ok = false
             } else {
                 firstName[name] = line
@@ -63,7 +67,10 @@ public enum BootstrapNodeList {
             let addressTexts = fields[1].text.split(separator: ",", omittingEmptySubsequences: false)
             var addresses: [HostPort] = []
             if addressTexts.count > ClusterLimits.maximumAddressesPerMember {
-                problem(line, fields[1].column, "addresses", "\(addressTexts.count) addresses, at most \(ClusterLimits.maximumAddressesPerMember) per node — keep the data and management addresses")
+                problem(
+                    line, fields[1].column, "addresses",
+                    "\(addressTexts.count) addresses, at most \(ClusterLimits.maximumAddressesPerMember) per node — keep the data and management addresses"
+                )
                 ok = false
             }
             for text in addressTexts where ok {
@@ -72,12 +79,20 @@ public enum BootstrapNodeList {
                     problem(line, fields[1].column, "addresses", "bad address `\(text)`: \(error)")
                     ok = false
                 case .success(let address):
-                    if address.address.isUnspecified || address.address.isMulticastOrBroadcast || address.address.isLoopback {
-                        problem(line, fields[1].column, "addresses", "`\(text)` is not a unicast address other nodes can reach — give the node's data or management address")
+                    if address.address.isUnspecified || address.address.isMulticastOrBroadcast
+                        || address.address.isLoopback
+                    {
+                        problem(
+                            line, fields[1].column, "addresses",
+                            "`\(text)` is not a unicast address other nodes can reach — give the node's data or management address"
+                        )
                         ok = false
                     } else if let first = firstAddress[address] {
                         let whose = first.name == name ? "this node" : "node `\(first.name)`"
-                        problem(line, fields[1].column, "addresses", "duplicate address \(address): already used by \(whose) (line \(first.line)) — every gossip address must be unique")
+                        problem(
+                            line, fields[1].column, "addresses",
+                            "duplicate address \(address): already used by \(whose) (line \(first.line)) — every gossip address must be unique"
+                        )
                         ok = false
                     } else {
                         firstAddress[address] = (line, name)
@@ -96,12 +111,19 @@ public enum BootstrapNodeList {
             if ok { nodes.append(BootstrapNode(name: name, addresses: addresses, failureDomain: domain, line: line)) }
         }
         if problems.isEmpty && nodes.isEmpty {
-            problems.append(ConfigProblem(file: path, line: nil, column: nil, field: "", message: "no nodes listed — write one line per node: `NAME DATA_ADDR[,MGMT_ADDR] [FAILURE_DOMAIN]`"))
+            problems.append(
+                ConfigProblem(
+                    file: path, line: nil, column: nil, field: "",
+                    message: "no nodes listed — write one line per node: `NAME DATA_ADDR[,MGMT_ADDR] [FAILURE_DOMAIN]`")
+            )
         }
         if nodes.count > ClusterLimits.maximumMembers {
-            problems.append(ConfigProblem(
-                file: path, line: nil, column: nil, field: "",
-                message: "\(nodes.count) nodes exceed the limit of \(ClusterLimits.maximumMembers) members per cluster — split the fleet into several clusters (one list each)"))
+            problems.append(
+                ConfigProblem(
+                    file: path, line: nil, column: nil, field: "",
+                    message:
+                        "\(nodes.count) nodes exceed the limit of \(ClusterLimits.maximumMembers) members per cluster — split the fleet into several clusters (one list each)"
+                ))
         }
         guard problems.isEmpty else { throw ConfigProblems(problems) }
         return nodes

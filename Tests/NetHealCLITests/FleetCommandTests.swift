@@ -34,17 +34,23 @@ struct FleetCommandTests {
             try Self.run(["fleet", "init", tmp + "/NODES.txt", "--cluster-id", "lab-1", "--out", dir])
             let names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
             #expect(names == ["cluster.yaml", "n1", "n2", "n3"])
-            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/n2").sorted() == ["cluster.yaml", "node.yaml"])
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: dir + "/n2").sorted() == [
+                    "cluster.yaml", "node.yaml",
+                ])
             // Keys pending: not deployable yet.
             #expect(try Self.check(dir) == false)
             // init never overwrites.
-            #expect(throws: (any Error).self) { try Self.run(["fleet", "init", tmp + "/NODES.txt", "--cluster-id", "lab-1", "--out", dir]) }
+            #expect(throws: (any Error).self) {
+                try Self.run(["fleet", "init", tmp + "/NODES.txt", "--cluster-id", "lab-1", "--out", dir])
+            }
 
             // Each node makes its key (here: into tmp); only the public key comes back.
             var publicKeys: [String: String] = [:]
             for name in ["n1", "n2", "n3"] { publicKeys[name] = try KeygenCommand.generate(out: "\(tmp)/\(name).key") }
             try Self.run(["fleet", "add-key", dir, "n1", publicKeys["n1"]!])
-            try "n2 \(publicKeys["n2"]!)\nn3 \(publicKeys["n3"]!)\n".write(toFile: tmp + "/KEYS.txt", atomically: true, encoding: .utf8)
+            try "n2 \(publicKeys["n2"]!)\nn3 \(publicKeys["n3"]!)\n".write(
+                toFile: tmp + "/KEYS.txt", atomically: true, encoding: .utf8)
             try Self.run(["fleet", "assemble", dir, "--keys", tmp + "/KEYS.txt"])
             #expect(try Self.check(dir))
 
@@ -53,7 +59,8 @@ struct FleetCommandTests {
             for name in ["n1", "n2", "n3"] {
                 #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(name)/cluster.yaml")) == master)
                 let node = try String(contentsOfFile: "\(dir)/\(name)/node.yaml", encoding: .utf8)
-                    .replacingOccurrences(of: "secret_key_file: /etc/netheal/node.key", with: "secret_key_file: \(tmp)/\(name).key")
+                    .replacingOccurrences(
+                        of: "secret_key_file: /etc/netheal/node.key", with: "secret_key_file: \(tmp)/\(name).key")
                 try node.write(toFile: "\(dir)/\(name)/node.yaml", atomically: true, encoding: .utf8)
                 let report = ConfigCheck.run(paths: ["\(dir)/\(name)/node.yaml"], requireKeys: true)
                 #expect(report.ok, "\(report.text())")
@@ -66,7 +73,9 @@ struct FleetCommandTests {
             #expect(throws: (any Error).self) { try Self.run(["fleet", "add-node", dir, "n4", "198.18.1.99"]) }
             try Self.run(["fleet", "add-key", dir, "n4", try KeygenCommand.generate(out: "\(tmp)/n4.key")])
             #expect(try Self.check(dir))
-            #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/n1/cluster.yaml")) == (try Data(contentsOf: URL(fileURLWithPath: dir + "/cluster.yaml"))))
+            #expect(
+                try Data(contentsOf: URL(fileURLWithPath: dir + "/n1/cluster.yaml"))
+                    == (try Data(contentsOf: URL(fileURLWithPath: dir + "/cluster.yaml"))))
 
             // Rotation needs --rotate.
             let newKey = try KeygenCommand.generate(out: "\(tmp)/n2-new.key")
@@ -82,21 +91,25 @@ struct FleetCommandTests {
             let dir = tmp + "/fleet"
             try Self.run(["fleet", "init", tmp + "/NODES.txt", "--cluster-id", "lab-2", "--out", dir])
             var lines = ""
-            for name in ["n1", "n2", "n3"] { lines += "\(name) \(try KeygenCommand.generate(out: "\(tmp)/\(name).key"))\n" }
+            for name in ["n1", "n2", "n3"] {
+                lines += "\(name) \(try KeygenCommand.generate(out: "\(tmp)/\(name).key"))\n"
+            }
             try lines.write(toFile: tmp + "/KEYS.txt", atomically: true, encoding: .utf8)
             try Self.run(["fleet", "assemble", dir, "--keys", tmp + "/KEYS.txt"])
             #expect(try Self.check(dir))
 
             // Someone edits n3's copy: a valid file, but no longer the fleet's cluster file.
             let copy = dir + "/n3/cluster.yaml"
-            let edited = try String(contentsOfFile: copy, encoding: .utf8).replacingOccurrences(of: "dry_run: false", with: "dry_run: true")
+            let edited = try String(contentsOfFile: copy, encoding: .utf8).replacingOccurrences(
+                of: "dry_run: false", with: "dry_run: true")
             try edited.write(toFile: copy, atomically: true, encoding: .utf8)
             #expect(try Self.check(dir) == false)
             let listing = ["\(dir)/cluster.yaml", "\(dir)/n1/node.yaml", "\(dir)/n2/node.yaml", "\(dir)/n3/node.yaml"]
             let report = ConfigCheck.run(paths: listing, requireKeys: false, checkKeys: false)
             #expect(report.problems.count == 1)
             #expect(report.problems.first?.file == copy)
-            #expect(report.problems.first?.message.contains("differs from \(dir)/cluster.yaml (digest blake2b:") == true)
+            #expect(
+                report.problems.first?.message.contains("differs from \(dir)/cluster.yaml (digest blake2b:") == true)
 
             let before = try Data(contentsOf: URL(fileURLWithPath: dir + "/cluster.yaml"))
             let newKey = try KeygenCommand.generate(out: "\(tmp)/n1-new.key")

@@ -23,7 +23,8 @@ struct PackageDebTests {
         #expect(process.terminationStatus == 0, "packaging/test-package.sh failed:\n\(output)")
         for check in [
             "files, owners and modes", "unit identical", "unconfigured root: installed, nothing enabled or started",
-            "invalid node.yaml", "valid node.yaml: enabled, not started", "valid node.yaml + /etc/netheal/start-on-install: enabled and started",
+            "invalid node.yaml", "valid node.yaml: enabled, not started",
+            "valid node.yaml + /etc/netheal/start-on-install: enabled and started",
             "remove: agent stopped",
             "purge: /var/lib/netheal removed",
         ] {
