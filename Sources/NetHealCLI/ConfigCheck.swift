@@ -68,8 +68,9 @@ public struct ConfigCheckReport: Sendable, Equatable {
 /// `config check`: loads each file, checks key files and consistency between files.
 public enum ConfigCheck {
     /// Checks `paths` (cluster or node files). With `requireKeys`, a missing or unreadable secret key
-    /// file is a problem; otherwise a warning.
-    public static func run(paths: [String], requireKeys: Bool) -> ConfigCheckReport {
+    /// file is a problem; otherwise a warning. With `checkKeys` false, key files are not looked at
+    /// (`fleet check` on the operator's machine, where no node's key is).
+    public static func run(paths: [String], requireKeys: Bool, checkKeys: Bool = true) -> ConfigCheckReport {
         var report = ConfigCheckReport()
         var seen = Set<ConfigProblem>()
         func problem(_ p: ConfigProblem) { if seen.insert(p).inserted { report.problems.append(p) } }
@@ -84,7 +85,7 @@ public enum ConfigCheck {
                     clusters.append((path, cluster))
                 case .node(let node):
                     var nodeOK = true
-                    let keys = keyCheck(node)
+                    let keys = checkKeys ? keyCheck(node) : (findings: [], slot: nil)
                     for finding in keys.findings {
                         if finding.isProblem || requireKeys {
                             problem(finding.problem)
