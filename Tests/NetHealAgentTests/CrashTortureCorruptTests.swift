@@ -39,24 +39,42 @@ enum CrashTortureDamage: String, CaseIterable, Sendable {
     }
 }
 
-/// Runs `body` with a time limit; nil when it did not finish (e.g. blocked in a system call).
-private func withTimeLimit<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async -> Result<T, any Error>? {
-    let box = CrashTortureOnce<Result<T, any Error>?>()
-    return await withCheckedContinuation { continuation in
-        Task.detached {
-            let result: Result<T, any Error>
-            do { result = .success(try await body()) } catch { result = .failure(error) }
-            if box.claim() { continuation.resume(returning: result) }
+/// Guards against a start-up that blocks opening a FIFO (a regression of the non-blocking open):
+/// after `seconds`, opens every FIFO among `paths` read-write, which releases a blocked reader, so
+/// the regression fails the test instead of hanging the test run.
+private final class CrashTortureFifoUnblocker: @unchecked Sendable {
+    private let state = CrashTortureOnce()
+    private let lock = NSLock()
+    private var didFire = false
+
+    init(paths: [String], seconds: Int) {
+        Thread.detachNewThread { [self] in
+            crashTortureSleep(microseconds: seconds * 1_000_000)
+            guard state.claim() else { return }
+            lock.lock()
+            didFire = true
+            lock.unlock()
+            for path in paths {
+                var info = stat()
+                if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO {
+                    let fd = open(path, O_RDWR | O_NONBLOCK)
+                    if fd >= 0 { close(fd) }
+                }
+            }
         }
-        Task.detached {
-            try? await Task.sleep(for: limit)
-            if box.claim() { continuation.resume(returning: nil) }
-        }
+    }
+
+    /// Stops the guard; true when it had to release a blocked start-up.
+    func finish() -> Bool {
+        _ = state.claim()
+        lock.lock()
+        defer { lock.unlock() }
+        return didFire
     }
 }
 
 /// A flag that lets exactly one caller through.
-private final class CrashTortureOnce<T>: @unchecked Sendable {
+private final class CrashTortureOnce: @unchecked Sendable {
     private let lock = NSLock()
     private var taken = false
     func claim() -> Bool {
@@ -124,17 +142,13 @@ struct CrashTortureCorruptTests {
             }
             let log = CrashTortureLogCollector()
             let clockBefore = UInt64(Date().timeIntervalSince1970)
-            let outcome = await withTimeLimit(.seconds(30)) {
-                try await HealStartup.run(stateDirectory: dir, interface: lab.nodeInterface, action: action, runner: runner, logger: log.logger)
-            }
-            guard let outcome else {
-                Issue.record("\(label): the start-up blocked for 30 s")
-                continue
-            }
+            let unblocker = CrashTortureFifoUnblocker(paths: damageCase.files.map { dir + "/" + $0 }, seconds: 20)
             let startup: HealStartup
-            switch outcome {
-            case .success(let value): startup = value
-            case .failure(let error):
+            do {
+                startup = try await HealStartup.run(stateDirectory: dir, interface: lab.nodeInterface, action: action, runner: runner, logger: log.logger)
+                #expect(!unblocker.finish(), "\(label): the start-up blocked until the test released it")
+            } catch {
+                _ = unblocker.finish()
                 Issue.record("\(label): the agent did not start: \(error)")
                 continue
             }

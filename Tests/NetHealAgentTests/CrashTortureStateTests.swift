@@ -60,7 +60,7 @@ struct CrashTortureStateTests {
                 throw CrashTortureFailure("the state child never got ready (\(replay)): \(child.lines.suffix(5)) \(child.stderrTail())")
             }
             // Mostly inside the write loop; sometimes right at its start.
-            crashTortureSleep(microseconds: rng.upTo(rng.upTo(3) == 0 ? 2_000 : 40_000))
+            crashTortureSleep(microseconds: rng.upTo(rng.upTo(3) == 0 ? 2_000 : 80_000))
             child.killAll()
 
             var saved: [UInt64] = []
