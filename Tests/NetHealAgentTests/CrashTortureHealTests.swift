@@ -84,24 +84,26 @@ struct CrashTortureHealTests {
         var recovered = 0
         var failures = 0
         var estimatedHealMicros: [HealActionKind: Int] = [.ipLink: 400_000, .ifupdown: 900_000]
+        let counter = CrashTortureIssueCounter()
         let started = ContinuousClock.now
         for iteration in iterations {
             let kind: HealActionKind = iteration % 2 == 0 ? .ipLink : .ifupdown
             let anchor = KillAnchor(rawValue: (iteration / 2) % KillAnchor.allCases.count)!
             var rng = config.generator(iteration: iteration)
             let replay = "seed \(config.seedText) iteration \(iteration) (\(kind.rawValue), anchor \(anchor)); replay: NETHEAL_TORTURE_SEED=\(config.seedText) NETHEAL_TORTURE_ONLY=\(iteration)"
-            let issuesBefore = CrashTortureIssueCounter.shared.count
+            let issuesBefore = counter.count
             do {
                 let result = try await runIteration(
-                    iteration, kind: kind, anchor: anchor, rng: &rng, estimate: &estimatedHealMicros[kind]!, replay: replay)
+                    iteration, kind: kind, anchor: anchor, rng: &rng, estimate: &estimatedHealMicros[kind]!, replay: replay,
+                    counter: counter)
                 hits[result.point, default: 0] += 1
                 hitsByKind["\(kind.rawValue) \(result.point.rawValue)", default: 0] += 1
                 if result.leftBroken { leftBroken += 1 }
                 if result.recovered { recovered += 1 }
             } catch {
-                CrashTortureIssueCounter.shared.record("iteration failed: \(error) — \(replay)")
+                counter.record("iteration failed: \(error) — \(replay)")
             }
-            if CrashTortureIssueCounter.shared.count > issuesBefore { failures += 1 }
+            if counter.count > issuesBefore { failures += 1 }
         }
         let elapsed = ContinuousClock.now - started
         print("crash torture (heals): \(iterations.count) iterations in \(elapsed), failures \(failures), kills that left the interface broken \(leftBroken), recoveries \(recovered)")
@@ -119,7 +121,7 @@ struct CrashTortureHealTests {
 
     private func runIteration(
         _ iteration: Int, kind: HealActionKind, anchor: KillAnchor, rng: inout SplitMix64, estimate: inout Int,
-        replay: String
+        replay: String, counter: CrashTortureIssueCounter
     ) async throws -> Result {
         let tag = "t" + String(iteration % 46656, radix: 36)
         let lab = try NamespacePair(tag: tag, octet: 41, configureNode: kind == .ipLink)
@@ -188,7 +190,7 @@ struct CrashTortureHealTests {
             do {
                 journalAtKill = try JSONDecoder().decode(HealJournal.self, from: data)
             } catch {
-                CrashTortureIssueCounter.shared.record("the kill left an undecodable journal (\(data.count) bytes): \(error) — \(replay)")
+                counter.record("the kill left an undecodable journal (\(data.count) bytes): \(error) — \(replay)")
             }
         }
         let entry = journalAtKill?.entries.first { $0.intent.id == intentID }
@@ -196,14 +198,13 @@ struct CrashTortureHealTests {
             intentOnDisk: entry != nil, outcomeOnDisk: entry?.outcome != nil,
             actionStepsLogged: linesAtKill.filter(isActionStep).count, interfaceIntact: intact)
         if point == .beforeIntent || point == .afterIntentBeforeDown {
-            CrashTortureIssueCounter.shared.expect(intact, "nothing had acted yet, but the interface is broken: \(atKill) — \(replay)")
+            counter.expect(intact, "nothing had acted yet, but the interface is broken: \(atKill) — \(replay)")
         }
 
         // The restarted agent's start sequence.
         let startup = try await HealStartup.run(
             stateDirectory: dir.path, interface: lab.nodeInterface, action: action, runner: runner,
             logger: crashTortureQuietLogger)
-        let counter = CrashTortureIssueCounter.shared
         counter.expect(startup.incarnation > childIncarnation, "incarnation \(startup.incarnation) after \(childIncarnation) — \(replay)")
         switch point {
         case .beforeIntent, .afterOutcome:
@@ -255,7 +256,6 @@ struct CrashTortureHealTests {
 
 /// Records test issues and counts them, so the torture loop knows which iterations failed.
 final class CrashTortureIssueCounter: @unchecked Sendable {
-    static let shared = CrashTortureIssueCounter()
     private let lock = NSLock()
     private var recorded = 0
 

@@ -84,7 +84,8 @@ final class CrashTortureChild {
     /// Starts the child; `filter` selects the child suite, `variable=plan` enables it.
     init(filter: String, variable: String, plan: String, stderrPath: String) throws {
         self.stderrPath = stderrPath
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        // /proc/self/exe unresolved: the very binary that runs, even if a rebuild replaced the file.
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         process.arguments = ["--testing-library", "swift-testing", "--filter", filter]
         var environment = ProcessInfo.processInfo.environment
         environment[variable] = plan
