@@ -37,9 +37,6 @@ extension Simulation {
                 persistedOffset[i] = monoOffset[i]
             case .decisionChanged(let record):
                 mix(15, i, UInt64(record.state.rawValue))
-                if recordTimeline {
-                    result.stateChanges.append(StateChange(at: now, node: Int32(i), state: record.state))
-                }
             }
         }
     }

@@ -87,6 +87,7 @@ public final class Simulation<P: SimPolicy> {
     var result: SimulationResult
     var rejectedCounts: [String: Int] = [:]
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var lastState: [DecisionState]
 
     /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
     public init(scenario: Scenario, recordTimeline: Bool = false) throws {
@@ -167,6 +168,7 @@ public final class Simulation<P: SimPolicy> {
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
         check = CheckerState(n: n)
+        lastState = Array(repeating: .starting, count: n)
         result = SimulationResult(
             scenario: scenario.name, source: scenario.source, seed: scenario.seed, policy: P.policyName,
             signer: scenario.signer, fleetSize: n, simulatedNanos: scenario.duration.nanosecondsClamped)
@@ -234,6 +236,10 @@ public final class Simulation<P: SimPolicy> {
     /// Feed one input to node `i` and perform its effects.
     func feed(_ i: Int, _ input: CoreInput) throws {
         let effects = nodes[i]!.handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
+        if recordTimeline, let state = nodes[i]?.announcedState, state != lastState[i] {
+            lastState[i] = state
+            result.stateChanges.append(StateChange(at: now, node: Int32(i), state: state))
+        }
         try perform(i, effects)
     }
 
