@@ -31,7 +31,7 @@ extension Simulation {
         var relayed: [SignedView] = []
         relayed.reserveCapacity(relay.count)
         for origin in relay {
-            if let v = recent[i].first(where: { $0.origin == origin }) { relayed.append(v) }
+            if let k = recentOrigins[i].firstIndex(of: origin.rawValue) { relayed.append(recent[i][k]) }
         }
         let datagram: EncodedDatagram
         do {

@@ -117,6 +117,7 @@ extension Simulation {
         w.pin(MemberIndex(i))
         watermarks[i] = w
         recent[i] = []
+        recentOrigins[i] = []
         recentCursor[i] = 0
         nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next())
         lastDisturbed[i] = now
@@ -144,12 +145,15 @@ extension Simulation {
     }
 
     func remember(_ i: Int, _ view: SignedView) {
-        if let k = recent[i].firstIndex(where: { $0.origin == view.origin }) {
+        let origin = view.origin.rawValue
+        if let k = recentOrigins[i].firstIndex(of: origin) {
             recent[i][k] = view
         } else if recent[i].count < Self.recentCapacity {
             recent[i].append(view)
+            recentOrigins[i].append(origin)
         } else {
             recent[i][recentCursor[i]] = view
+            recentOrigins[i][recentCursor[i]] = origin
             recentCursor[i] = (recentCursor[i] + 1) % Self.recentCapacity
         }
     }

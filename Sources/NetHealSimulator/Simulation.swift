@@ -56,6 +56,7 @@ public final class Simulation<P: SimPolicy> {
     var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
     var recent: [[SignedView]]
+    var recentOrigins: [[UInt16]]
     var recentCursor: [Int]
     /// Per sender: its last datagrams as sent (for replay injection), oldest first.
     var captured: [[[UInt8]]]
@@ -154,6 +155,7 @@ public final class Simulation<P: SimPolicy> {
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
         recent = Array(repeating: [], count: n)
+        recentOrigins = Array(repeating: [], count: n)
         recentCursor = Array(repeating: 0, count: n)
         captured = Array(repeating: [], count: n)
         crashArmed = Array(repeating: nil, count: n)
