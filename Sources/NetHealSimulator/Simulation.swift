@@ -183,7 +183,13 @@ public final class Simulation<P: SimPolicy> {
 
     /// Runs to the scenario's end, checking invariants after every event, then the expectations.
     public func run() throws -> SimulationResult {
-        let end = scenario.duration.nanosecondsClamped
+        try advance(to: scenario.duration.nanosecondsClamped)
+        finish()
+        return result
+    }
+
+    /// Processes every event up to and including `end` (ns), then sets the clock to `end`.
+    func advance(to end: Int64) throws {
         while let next = queue.peekTime, next <= end {
             guard let entry = queue.pop() else { break }
             now = entry.time
@@ -191,10 +197,8 @@ public final class Simulation<P: SimPolicy> {
             try process(entry.payload)
             checkLiveness()
         }
-        now = end
+        now = max(now, end)
         checkLiveness()
-        finish()
-        return result
     }
 
     func process(_ event: Event) throws {
