@@ -132,6 +132,19 @@ import Testing
         #expect(solo.lastGossip?.content.reach == [.isSelf, .reachable, .unreachable])
     }
 
+    /// The dropped-default-route case: the LAN works, peers are fine upstream and still reach me. By
+    /// rule this is a hold (cycling is not proven to help); the record says what it suspects.
+    @Test func aDroppedDefaultRouteHoldsAndSaysSo() {
+        var solo = Solo(size: 4)
+        solo.probesOK = false
+        solo.advance(.seconds(60)) { solo in
+            for peer in 1...3 { solo.view(from: peer, reachOfMe: .reachable) }
+        }
+        #expect(solo.cycles.isEmpty)
+        #expect(solo.core.rule == .voucherHold)
+        #expect(solo.lastRecord?.reason.contains("local route") == true)
+    }
+
     @Test func silentPeersAreNamed() {
         var solo = Solo(size: 4)
         solo.advance(.seconds(3)) { solo in solo.view(from: 1, reachOfMe: .reachable) }

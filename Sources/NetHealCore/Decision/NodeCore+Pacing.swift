@@ -38,9 +38,9 @@ extension NodeCore {
         let step = pacing.escalationStep
         pacing.history.append(
             HealRecord(startedAt: now, rule: verdict.rule, step: step, dryRun: dryRun, result: .pending, detail: nil))
-        if pacing.history.count > PacingState.historyLimit {
-            pacing.history.removeFirst(pacing.history.count - PacingState.historyLimit)
-        }
+        // Keep enough history for the budget however large it is configured.
+        let keep = max(PacingState.historyLimit, settings.maxHealsPerWindow + 1)
+        if pacing.history.count > keep { pacing.history.removeFirst(pacing.history.count - keep) }
         pacing.inProgress = HealInProgress(startedAt: now, actionFinishedAt: dryRun ? now : nil, dryRun: dryRun, step: step)
         waitingSince = nil
         let order = HealOrder(

@@ -3,8 +3,9 @@
 ///
 /// Times are `Instant`s of the process that wrote them. Monotonic clocks restart with the process, so
 /// the agent stores the state together with a (wall, monotonic) pair and, on load, calls
-/// `rebased(by: newMonotonicNow - oldMonotonicAtSave - (wallNow - wallAtSave))`, i.e. shifts every
-/// instant so it keeps its wall-clock meaning on the new monotonic clock.
+/// `rebased(by: (newMonotonicNow - oldMonotonicAtSave) - (wallNow - wallAtSave))`, i.e. shifts every
+/// instant so it keeps its wall-clock meaning on the new monotonic clock. Clamp `wallNow - wallAtSave`
+/// at zero: a wall clock that stepped backwards must not shorten a backoff.
 public struct PacingState: Hashable, Sendable, Codable {
     /// Heals started (including dry-run would-heals), oldest first; the last `historyLimit` are kept.
     public var history: [HealRecord]
@@ -17,7 +18,7 @@ public struct PacingState: Hashable, Sendable, Codable {
     /// The heal now running or settling, if any.
     public var inProgress: HealInProgress?
 
-    /// How many heal records are kept.
+    /// How many heal records are kept (more when `maxHealsPerWindow` is larger).
     public static let historyLimit = 32
 
     public init() {
