@@ -28,7 +28,7 @@ public struct DatagramDecoder: Sendable {
         self.verifier = verifier
     }
 
-    /// Decodes `bytes` (docs/protocol.md, "Validation order"). On success the watermarks of every
+    /// Decodes `bytes` (docs/protocol.md §5, validation order). On success the watermarks of every
     /// accepted view's origin are advanced to its version; on failure they are left unchanged.
     public func decode(
         _ bytes: some Collection<UInt8>, watermarks: inout ViewWatermarks
@@ -178,11 +178,15 @@ public struct DatagramDecoder: Sendable {
     /// The view of an accepted header; `bytes` is its complete signed encoding.
     private func view(from h: Header, bytes: [UInt8]) -> ReachabilityView {
         let n = roster.count
-        let bitmapStart = WireFormat.viewFixedBytes - WireFormat.signatureBytes + clusterID.count
+        let bitmapStart = 2 + clusterID.count + WireFormat.bitmapDelta
         let reach = [Reach](unsafeUninitializedCapacity: n) { buffer, initialized in
-            for slot in 0..<n {
-                let byte = bytes[bitmapStart + (slot >> 2)]
-                buffer.initializeElement(at: slot, to: Self.reachTable[Int(byte >> UInt8((slot & 3) * 2)) & 3])
+            bytes.withUnsafeBufferPointer { raw in
+                Self.reachTable.withUnsafeBufferPointer { table in
+                    for slot in 0..<n {
+                        let byte = raw[bitmapStart + (slot >> 2)]
+                        buffer.initializeElement(at: slot, to: table[Int(byte >> UInt8((slot & 3) * 2)) & 3])
+                    }
+                }
             }
             initialized = n
         }

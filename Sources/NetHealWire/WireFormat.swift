@@ -24,18 +24,11 @@ public enum WireFormat {
     /// decision (1), member count (2) = 40 bytes, plus the 64-byte signature = 104.
     public static let viewFixedBytes = 40 + signatureBytes
 
-    // MARK: Offsets inside a view, after the cluster id (add the cluster id length `L`)
+    // MARK: Offsets inside a view, counted from the origin field (which is at 2 + cluster id length)
 
-    /// Offset of the origin member index (u16) is `2 + L`; the fields after it follow at these deltas.
-    static let originDelta = 0
-    static let incarnationDelta = 2
-    static let sequenceDelta = 10
-    static let timeDelta = 18
-    static let digestDelta = 26
-    static let upstreamDelta = 34
-    static let decisionDelta = 35
+    /// The member count (u16) is 36 bytes after the origin field.
     static let memberCountDelta = 36
-    /// Bytes from the origin field to the first bitmap byte.
+    /// The bitmap starts 38 bytes after the origin field.
     static let bitmapDelta = 38
 
     // MARK: Sizes

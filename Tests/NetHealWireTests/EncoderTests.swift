@@ -54,6 +54,11 @@ import Testing
                 upstream: .up, decision: .healthy, reach: Array(reach.dropLast())),
             signer: fleet.signers[0])
         #expect(encoded.bytes.count == 1400)
+        // Exactly 1,400 bytes is accepted; one byte more is oversize.
+        var marks = ViewWatermarks()
+        let decoder = DatagramDecoder(roster: fits.roster, verifier: Ed25519Verifier())
+        #expect(decoder.decode(encoded.bytes, watermarks: &marks).datagram?.sender == encoded.sender)
+        #expect(decoder.decode(encoded.bytes + [0], watermarks: &marks).error == .oversize(byteCount: 1401))
     }
 
     @Test func relayedViewsOfTheSenderOrRepeatedOriginsAreDropped() throws {

@@ -75,6 +75,24 @@ import Testing
         #expect(vectors.contains { $0.fields["view 1 origin"] != nil }, "no vector with a relayed view")
     }
 
+    @Test func theAnnotatedTableMatchesVectorOne() throws {
+        let first = try #require(Self.vectors(in: Self.document).first)
+        let v1 = try #require(Hex.decode(try first.value("datagram")))
+        let section = try #require(Self.document.range(of: "### V1 annotated"))
+        let end = try #require(Self.document.range(of: "### Vectors", range: section.upperBound..<Self.document.endIndex))
+        var covered = 0
+        for line in Self.document[section.upperBound..<end.lowerBound].split(separator: "\n") {
+            // | offset | `hex` | field |
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3, let offset = Int(cells[0]), cells[1].hasPrefix("`") else { continue }
+            let bytes = try #require(Hex.decode(cells[1].trimmingCharacters(in: CharacterSet(charactersIn: "`"))))
+            #expect(offset == covered, "row '\(cells[2])' starts at \(offset), previous row ended at \(covered)")
+            #expect(Array(v1.dropFirst(offset).prefix(bytes.count)) == bytes, "row '\(cells[2])' differs from V1")
+            covered = offset + bytes.count
+        }
+        #expect(covered == v1.count, "the annotated rows cover \(covered) of \(v1.count) bytes")
+    }
+
     @Test(arguments: vectors(in: document).indices)
     func vector(_ index: Int) throws {
         let vector = Self.vectors(in: Self.document)[index]
