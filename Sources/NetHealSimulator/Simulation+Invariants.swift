@@ -33,6 +33,9 @@ struct Obligation {
     var mode: WedgeMode
     var wedgedAt: Int64
     var clockStart: Int64
+    /// Another member was healing meanwhile: its `healing` view may stay fresh at this node for up to
+    /// the view freshness (docs/design.md §13 L1), so that much is added to the bound.
+    var peerHealingSeen = false
 }
 
 /// The invariant checker: safety on every heal and every accepted datagram, liveness after every event.
@@ -146,6 +149,28 @@ extension Simulation {
         check.lastRestart[i] = now
     }
 
+    /// The core's own explanation of a heal must match its rules (docs/design.md §12 S3, S4 local).
+    func checkRecord(_ i: Int, _ record: DecisionRecord) {
+        guard record.state == .healing || record.state == .dryRun else { return }
+        let e = record.evidence
+        switch record.rule {
+        case .accuserQuorumHeal:
+            if e.voucherCount > 0 { violate(.safety, i, "accuser-quorum heal with \(e.voucherCount) fresh voucher(s)") }
+            if e.accuserCount < e.quorum {
+                violate(.safety, i, "accuser-quorum heal with \(e.accuserCount) accuser(s) < quorum \(e.quorum)")
+            }
+        case .isolationHeal:
+            if let ms = e.millisSinceAnyPeerHeard, ms < settings.isolationWindow.millisecondsClamped {
+                violate(.safety, i, "isolation heal \(ms) ms after hearing a peer (window \(settings.isolationWindow))")
+            }
+        default:
+            return
+        }
+        if e.healingAheadCount >= e.concurrentHealLimit {
+            violate(.safety, i, "heal with \(e.healingAheadCount) peer(s) healing ahead, limit \(e.concurrentHealLimit)")
+        }
+    }
+
     // MARK: Safety: accepted datagrams
 
     func onAccepted(receiver i: Int, datagram: DecodedDatagram, tag: UInt8) {
@@ -177,27 +202,37 @@ extension Simulation {
         if check.firstWedgeAt[i] == nil { check.firstWedgeAt[i] = now }
         check.obligations.removeAll { $0.node == i }
         if mode == .tx || settings.isolationPolicy == .heal {
-            check.obligations.append(Obligation(node: i, mode: mode, wedgedAt: now, clockStart: now))
+            pruneHealing()
+            // A heal of another member that was announced within the freshness window may still hold this one back.
+            let recent = check.healStarts.indices.contains { m in
+                m != i && (check.healStarts[m].last.map { now - $0 < settings.effectiveViewFreshness(memberCount: n).nanosecondsClamped * 2 } ?? false)
+            }
+            check.obligations.append(Obligation(
+                node: i, mode: mode, wedgedAt: now, clockStart: now, peerHealingSeen: recent || !check.healing.isEmpty))
         }
     }
 
     func onUnwedged(_ i: Int) { check.obligations.removeAll { $0.node == i } }
 
-    /// The documented bound from "eligible" to the heal order (docs/simulation.md).
-    func livenessBound(_ mode: WedgeMode) -> Int64 {
+    /// The bound from "wedged and eligible" to the heal order: docs/design.md §13 L1/L2 at the
+    /// scenario's settings, plus network slack (docs/simulation.md, "What is checked").
+    func livenessBound(_ o: Obligation) -> Int64 {
         let s = settings
-        let margin: Int64 = 1_000_000_000 + 3 * tick + s.healIntentDwell.nanosecondsClamped
-        let probeDetect = Int64(s.failureRounds) * s.probeInterval.nanosecondsClamped + s.probeTimeout.nanosecondsClamped
-        switch mode {
+        let g = s.gossipInterval.nanosecondsClamped
+        // One tick to enter `waiting`, then the dwell, which ends on a tick.
+        let decide = tick + max(s.healIntentDwell.nanosecondsClamped, tick)
+        let probeDetect = Int64(s.failureRounds + 1) * s.probeInterval.nanosecondsClamped + s.probeTimeout.nanosecondsClamped
+        var slack: Int64 = 250_000_000 + 4 * scenario.network.latencyMean.nanosecondsClamped
+        let freshness = s.effectiveViewFreshness(memberCount: n).nanosecondsClamped
+        if scenario.network.loss > 0 || scenario.network.reorder > 0 { slack += freshness }
+        if o.peerHealingSeen { slack += freshness }
+        switch o.mode {
         case .both, .rx:
-            return max(s.isolationWindow.nanosecondsClamped, probeDetect) + margin
+            return max(s.isolationWindow.nanosecondsClamped, probeDetect) + decide + slack
         case .tx:
             let rounds = Int64(s.gossipRoundsPerCycle(memberCount: n))
-            return max(
-                probeDetect,
-                s.effectivePeerSilenceTimeout(memberCount: n).nanosecondsClamped
-                    + s.effectiveViewFreshness(memberCount: n).nanosecondsClamped
-                    + rounds * s.gossipInterval.nanosecondsClamped) + margin
+            let silence = s.effectivePeerSilenceTimeout(memberCount: n).nanosecondsClamped
+            return max(probeDetect, silence + (2 * rounds - 1) * g) + decide + slack
         }
     }
 
@@ -205,12 +240,14 @@ extension Simulation {
         guard !check.obligations.isEmpty else { return }
         var k = 0
         while k < check.obligations.count {
-            let o = check.obligations[k]
-            if !eligible(o) {
+            var o = check.obligations[k]
+            let ok = eligible(&o)
+            check.obligations[k] = o
+            if !ok {
                 check.obligations[k].clockStart = now
-            } else if now - o.clockStart > livenessBound(o.mode) {
+            } else if now - o.clockStart > livenessBound(o) {
                 violate(.liveness, o.node, "wedged (\(o.mode.rawValue)) since \(SimDuration.seconds(o.wedgedAt)) and not healed within"
-                    + " \(SimDuration.seconds(livenessBound(o.mode))) of becoming eligible at \(SimDuration.seconds(o.clockStart))")
+                    + " \(SimDuration.seconds(livenessBound(o))) of becoming eligible at \(SimDuration.seconds(o.clockStart))")
                 check.obligations.remove(at: k)
                 continue
             }
@@ -220,7 +257,7 @@ extension Simulation {
 
     /// The node may be expected to heal now: its agent runs, no heal of its own is running or settling,
     /// pacing allows one, no other heal is in progress, and (tx wedge) a quorum of healthy accusers can reach it.
-    func eligible(_ o: Obligation) -> Bool {
+    func eligible(_ o: inout Obligation) -> Bool {
         let i = o.node
         guard let node = nodes[i], node.pacingState?.inProgress == nil, !healDown[i] else { return false }
         if let last = check.healStarts[i].last, now - last < settings.minHealInterval.nanosecondsClamped { return false }
@@ -228,7 +265,10 @@ extension Simulation {
         if check.healStarts[i].filter({ $0 > now - window }).count >= settings.maxHealsPerWindow { return false }
         if let until = persisted[i]?.backoffUntil, until.nanoseconds &- persistedOffset[i] > now { return false }
         pruneHealing()
-        if check.healing.contains(where: { $0 != i }) { return false }
+        if check.healing.contains(where: { $0 != i }) {
+            o.peerHealingSeen = true
+            return false
+        }
         if o.mode == .tx {
             var heard = 0
             var healthy = 0

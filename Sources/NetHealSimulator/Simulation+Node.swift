@@ -37,6 +37,7 @@ extension Simulation {
                 persistedOffset[i] = monoOffset[i]
             case .decisionChanged(let record):
                 mix(15, i, UInt64(record.state.rawValue))
+                checkRecord(i, record)
             }
         }
     }
