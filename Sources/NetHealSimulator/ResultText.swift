@@ -35,6 +35,10 @@ public enum ResultText {
             out.append("  injected datagrams: \(r.injectedDelivered) delivered, \(r.injectedAccepted) accepted"
                 + (r.acceptedAfterRestart > 0 ? " (\(r.acceptedAfterRestart) by a freshly restarted receiver)" : ""))
         }
+        if r.signer == .ed25519 {
+            out.append("  signatures: \(r.verificationsComputed) verified by libsodium, \(r.verificationsMemoized) identical"
+                + " re-checks memoized; \(r.datagramsDelivered) datagrams accepted")
+        }
         for v in r.violations { out.append("  \(v)") }
         return out.joined(separator: "\n")
     }

@@ -184,15 +184,18 @@ extension Simulation {
         if check.lastAccepted[i].isEmpty {
             check.lastAccepted[i] = Array(repeating: ViewVersion(incarnation: 0, sequence: 0), count: n)
         }
-        for v in datagram.views {
-            let o = v.origin.int
-            if o == i { violate(.safety, i, "accepted its own view back") }
-            if v.version <= check.lastAccepted[i][o] {
-                violate(.safety, i, "accepted view \(v.version) of \(Scenario.nodeName(o)) not newer than"
-                    + " \(check.lastAccepted[i][o]) already accepted (replay)")
-            } else {
-                check.lastAccepted[i][o] = v.version
-            }
+        accept(receiver: i, datagram.sender)
+        for v in datagram.relayed { accept(receiver: i, v) }
+    }
+
+    private func accept(receiver i: Int, _ v: SignedView) {
+        let o = v.origin.int
+        if o == i { violate(.safety, i, "accepted its own view back") }
+        if v.version <= check.lastAccepted[i][o] {
+            violate(.safety, i, "accepted view \(v.version) of \(Scenario.nodeName(o)) not newer than"
+                + " \(check.lastAccepted[i][o]) already accepted (replay)")
+        } else {
+            check.lastAccepted[i][o] = v.version
         }
     }
 

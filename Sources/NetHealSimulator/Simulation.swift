@@ -39,6 +39,7 @@ public final class Simulation<P: SimPolicy> {
     let roster: ClusterRoster
     let encoder: DatagramEncoder
     let decoder: DatagramDecoder
+    let verifier: CachingVerifier?
     let signers: [any ViewSigner]
     let forger: any ViewSigner
     let configDigest: UInt64
@@ -131,8 +132,14 @@ public final class Simulation<P: SimPolicy> {
             members: (0..<n).map { .init(name: Scenario.nodeName($0), publicKey: signers[$0].publicKey) })
         encoder = DatagramEncoder(roster: roster)
         switch scenario.signer {
-        case .ed25519: decoder = DatagramDecoder(roster: roster, verifier: Ed25519Verifier())
-        case .fast: decoder = DatagramDecoder(roster: roster, verifier: FastStandInVerifier())
+        case .ed25519:
+            let memo = CachingVerifier(Ed25519Verifier())
+            verifier = memo
+            decoder = DatagramDecoder(roster: roster, verifier: memo)
+        case .fast:
+            // The stand-in is cheaper than a memo lookup: no memo.
+            verifier = nil
+            decoder = DatagramDecoder(roster: roster, verifier: FastStandInVerifier())
         }
         nodes = []
         nodes.reserveCapacity(n)
@@ -274,6 +281,8 @@ public final class Simulation<P: SimPolicy> {
 
     func finish() {
         result.traceHash = hash
+        result.verificationsComputed = verifier?.computed ?? result.datagramsDelivered
+        result.verificationsMemoized = verifier?.memoized ?? 0
         result.rejected = rejectedCounts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         evaluateExpectations()
     }

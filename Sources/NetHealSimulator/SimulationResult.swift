@@ -64,6 +64,10 @@ public struct SimulationResult: Sendable {
     public var injectedAccepted = 0
     /// Views accepted from a replay after the receiver restarted (allowed by docs/protocol.md, counted).
     public var acceptedAfterRestart = 0
+    /// Signature checks computed by the verifier, and repeated checks of identical (signature, view, key)
+    /// answered from the simulator's memo (`CachingVerifier`).
+    public var verificationsComputed = 0
+    public var verificationsMemoized = 0
     public var datagramsSent = 0
     public var datagramsDelivered = 0
     public var gossipBytes = 0
