@@ -104,7 +104,9 @@ public enum HTMLReport {
         }
         s += "</svg>\n"
         if !r.violations.isEmpty {
-            s += "<ul>" + r.violations.map { "<li class=\"fail\">\(esc($0.description))</li>" }.joined() + "</ul>\n"
+            let shown = r.violations.prefix(8).map { "<li class=\"fail\">\(esc($0.description))</li>" }.joined()
+            let more = r.violations.count > 8 ? "<li>… \(r.violations.count - 8) more (the checker keeps at most 50)</li>" : ""
+            s += "<ul>" + shown + more + "</ul>\n"
         }
         return s
     }
