@@ -162,14 +162,17 @@ struct ScenarioParser {
             guard w.count >= 4, w[2] == "->" else { throw fail("expected `link FROM -> TO latency A..B loss P …`") }
             fault = .link(from: try set(w[1]), to: try set(w[3]), params: try linkParams(Array(w.dropFirst(4)), base: s.network))
         case "flap":
-            if w.count == 5, w[1] == "upstream", w[3] == "period" {
+            if w.count == 7, w[1] == "link", w[3] == "|", w[5] == "period" {
+                fault = .flapLink(try set(w[2]), try set(w[4]), period: try duration(w[6]))
+            } else if w.count == 5, w[1] == "upstream", w[3] == "period" {
                 fault = .flap(try set(w[2]), upstream: true, period: try duration(w[4]))
             } else if w.count == 4, w[2] == "period" {
                 fault = .flap(try set(w[1]), upstream: false, period: try duration(w[3]))
             } else {
-                throw fail("expected `flap upstream MEMBERS period D` or `flap MEMBERS period D`")
+                throw fail("expected `flap upstream MEMBERS period D`, `flap MEMBERS period D` or `flap link A | B period D`")
             }
             if case .flap(_, _, let p) = fault, p < .milliseconds(2) { throw fail("flap period must be ≥ 2ms") }
+            if case .flapLink(_, _, let p) = fault, p < .milliseconds(2) { throw fail("flap period must be ≥ 2ms") }
             guard lasting != nil else { throw fail("a flap needs `for D` (how long it flaps)") }
         case "crash":
             guard w.count == 2 || (w.count == 3 && w[2] == "when-healing") else {

@@ -141,6 +141,8 @@ public enum Fault: Sendable {
     case link(from: NodeSet, to: NodeSet, params: LinkParams)
     /// The upstream (`upstream: true`) or the interfaces of the nodes go down and up every half period.
     case flap(NodeSet, upstream: Bool, period: Duration)
+    /// The links between two sets go down (both ways) and up every half period.
+    case flapLink(NodeSet, NodeSet, period: Duration)
     /// The agent process dies; restarted after the fault's duration (default 5 s) with its persisted
     /// pacing state and a new incarnation. `whenHealing`: armed now, fires 500 ms into the node's next heal.
     case crash(NodeSet, whenHealing: Bool)

@@ -17,7 +17,7 @@ extension Simulation {
         for (k, f) in scenario.faults.enumerated() {
             let at = f.at.nanosecondsClamped
             let until = f.duration.map { at + $0.nanosecondsClamped }
-            if case .flap(_, _, let period) = f.fault {
+            if let period = Self.flapPeriod(f.fault) {
                 let half = max(1, period.nanosecondsClamped / 2)
                 let stop = min(until ?? end, end)
                 var t = at
@@ -40,6 +40,13 @@ extension Simulation {
         for (k, a) in list.enumerated() { queue.push(at: a.at, .fault(k)) }
     }
 
+    static func flapPeriod(_ f: Fault) -> Duration? {
+        switch f {
+        case .flap(_, _, let p), .flapLink(_, _, let p): return p
+        default: return nil
+        }
+    }
+
     private func isCrash(_ f: Fault) -> Bool {
         if case .crash = f { return true }
         return false
@@ -51,7 +58,7 @@ extension Simulation {
             .crash(let s, _), .skew(let s, _):
             return s.members
         case .replay(_, let to, _, _), .forge(_, let to): return to.members
-        case .link(let a, let b, _): return a.members + b.members
+        case .link(let a, let b, _), .flapLink(let a, let b, _): return a.members + b.members
         case .partition(let shape):
             switch shape {
             case .groups(let g): return g.flatMap(\.members)
@@ -113,6 +120,12 @@ extension Simulation {
             for i in set.members {
                 if upstream { upstreamFlap[i] = down } else { flapDown[i] = down }
                 truthChanged(i)
+            }
+        case (.flapLink(let a, let b, _), .flap(let down)):
+            removeCuts(tag: tag)
+            if down {
+                addCut(tag: tag, from: a.members, to: b.members)
+                addCut(tag: tag, from: b.members, to: a.members)
             }
         case (.crash(let set, let whenHealing), .start):
             for i in set.members {

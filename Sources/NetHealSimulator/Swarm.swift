@@ -81,7 +81,11 @@ public enum Swarm {
             case 8:
                 lines.append("at \(at)s partition one-way \(group()) -> \(group()) for \(lasting)s")
             case 9:
-                lines.append("at \(at)s flap upstream \(chance(0.5) ? "all" : group()) period \(pick([2, 4, 10, 30]))s for \(lasting)s")
+                if chance(0.3), size >= 2 {
+                    lines.append("at \(at)s flap link \(halves()) period \(pick([2, 4, 10, 30]))s for \(lasting)s")
+                } else {
+                    lines.append("at \(at)s flap upstream \(chance(0.5) ? "all" : group()) period \(pick([2, 4, 10, 30]))s for \(lasting)s")
+                }
             case 10:
                 lines.append("at \(at)s crash \(member())\(chance(0.4) ? " when-healing" : "") for \(between(1, 30))s")
             case 11:

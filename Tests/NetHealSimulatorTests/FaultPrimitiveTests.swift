@@ -108,7 +108,13 @@ import Testing
     }
 
     @Test func flappingTogglesEveryHalfPeriod() throws {
-        let sim = try sim("fleet 3\nduration 1m\nat 10s flap upstream all period 4s for 12s\nat 10s flap n2 period 2s for 4s\n")
+        let sim = try sim("""
+            fleet 3
+            duration 1m
+            at 10s flap upstream all period 4s for 12s
+            at 10s flap n2 period 2s for 4s
+            at 30s flap link n1 | {n2,n3} period 2s for 3s
+            """)
         try sim.advance(to: s(10.5))
         #expect(!sim.upstreamOK(0) && !sim.ifaceWorks(1))
         try sim.advance(to: s(11.5))
@@ -119,6 +125,14 @@ import Testing
         #expect(!sim.upstreamOK(0) && sim.ifaceWorks(1), "the interface flap ended after 4 s")
         try sim.advance(to: s(22.5))
         #expect(sim.upstreamOK(0), "the upstream flap ended after 12 s")
+        try sim.advance(to: s(30.5))
+        #expect(sim.blocked(0, 1) && sim.blocked(2, 0) && !sim.blocked(1, 2))
+        try sim.advance(to: s(31.5))
+        #expect(!sim.blocked(0, 1))
+        try sim.advance(to: s(32.5))
+        #expect(sim.blocked(0, 1))
+        try sim.advance(to: s(33.5))
+        #expect(!sim.blocked(0, 1) && sim.cuts.isEmpty, "the link flap ended after 3 s")
     }
 
     @Test func crashRestartsWithNewIncarnation() throws {
