@@ -150,6 +150,26 @@ import Testing
         #expect(sim.watermarks[0][MemberIndex(1)]?.incarnation == 2, "peers accept the new incarnation")
     }
 
+    @Test func crashWhenHealingHitsTheRunningHeal() throws {
+        let sim = try sim("fleet 5\nduration 2m\nat 30s wedge n3\nat 31s crash n3 when-healing for 5s\n")
+        var t = s(31)
+        while sim.result.heals.isEmpty && t < s(60) {
+            t += 100_000_000
+            try sim.advance(to: t)
+        }
+        let heal = try #require(sim.result.heals.first)
+        try sim.advance(to: heal.at + s(0.6))
+        #expect(sim.nodes[2] == nil, "the agent died 500 ms into the heal")
+        try sim.advance(to: s(100))
+        let node = try #require(sim.nodes[2])
+        #expect(sim.incarnation[2] == 2)
+        #expect(sim.ifaceWorks(2), "the action finished in the OS and repaired the NIC")
+        let record = try #require(node.pacing.history.last)
+        #expect(record.result == .succeeded, "judged by the probes after the restart")
+        #expect(record.detail?.contains("restarted") == true)
+        #expect(sim.result.heals.count == 1)
+    }
+
     @Test func restartKeepsThePacingBudget() throws {
         // A hard wedge: first heal at ~17 s; without the persisted state a restarted core would heal
         // again ~7 s after the restart; with it, not before the minimum interval (60 s) and backoff.
