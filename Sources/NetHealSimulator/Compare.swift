@@ -6,7 +6,7 @@ public struct CompareRow: Sendable {
     public var policy: String
     public var trueHeals: Int
     public var falseHeals: Int
-    /// Time from the fault to the heal order, for heals of broken interfaces (ns).
+    /// Time from the fault to the first heal order after it, for broken interfaces (ns).
     public var timeToHeal: [Int64]
     public var gossipBytesPerNodeSecond: Double
     public var violations: Int
@@ -16,7 +16,15 @@ public struct CompareRow: Sendable {
         policy = r.policy
         trueHeals = r.trueHeals
         falseHeals = r.falseHeals
-        timeToHeal = r.heals.compactMap { h in h.brokenSince.map { h.at - $0 } }.sorted()
+        // The first heal after each breakage (later retries of a hard fault are not a "time to heal").
+        var seen: [(Int, Int64)] = []
+        var times: [Int64] = []
+        for h in r.heals {
+            guard let since = h.brokenSince, !seen.contains(where: { $0 == (h.node, since) }) else { continue }
+            seen.append((h.node, since))
+            times.append(h.at - since)
+        }
+        timeToHeal = times.sorted()
         gossipBytesPerNodeSecond = r.gossipBytesPerNodeSecond
         violations = r.violations.count
     }

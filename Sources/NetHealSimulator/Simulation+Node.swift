@@ -46,7 +46,7 @@ extension Simulation {
         let broken = !ifaceWorks(i)
         let heal = SimHeal(
             node: i, at: now, rule: order.rule, reason: order.reason, dryRun: dryRun, justified: broken,
-            brokenSince: broken ? wedgeSince[i] ?? ifaceFineSince[i] : nil)
+            brokenSince: broken ? wedgeSince[i] ?? ifaceBrokenSince[i] : nil)
         onHealStarted(heal)
         result.heals.append(heal)
     }
@@ -64,6 +64,7 @@ extension Simulation {
     func truthChanged(_ i: Int) {
         let iface = ifaceWorks(i)
         if !iface {
+            if ifaceFineSince[i] != .max { ifaceBrokenSince[i] = now }
             ifaceFineSince[i] = .max
             lastDisturbed[i] = now
         } else if ifaceFineSince[i] == .max {

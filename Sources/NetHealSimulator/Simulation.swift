@@ -75,6 +75,7 @@ public final class Simulation<P: SimPolicy> {
     var lastCutTouch: [Int64]
     var lastDisturbed: [Int64]
     var ifaceFineSince: [Int64]
+    var ifaceBrokenSince: [Int64]
     var truthFineSince: [Int64]
 
     var queue = EventQueue<Event>()
@@ -173,7 +174,9 @@ public final class Simulation<P: SimPolicy> {
         upstreamDown = Array(repeating: 0, count: n)
         upstreamFlap = Array(repeating: false, count: n)
         lastCutTouch = Array(repeating: Int64.min / 2, count: n)
-        lastDisturbed = Array(repeating: 0, count: n)
+        // The start is not a disturbance: a fleet that has run for a while is the interesting case.
+        lastDisturbed = Array(repeating: Int64.min / 2, count: n)
+        ifaceBrokenSince = Array(repeating: 0, count: n)
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
         check = CheckerState(n: n)
