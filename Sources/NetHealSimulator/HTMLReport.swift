@@ -40,6 +40,7 @@ public enum HTMLReport {
             </head><body><h1>netheal-cluster simulation</h1><div class="legend">
             """
         for s in DecisionState.allCases { html += "<span style=\"background:\(colour(s))\">\(s)</span>" }
+        html += "<span style=\"background:#222;color:#fff\">agent down</span>"
         html += "<span>▲ green: heal of a broken interface; ▲ red: false heal</span></div>\n"
         for r in results { html += section(r) }
         return html + "</body></html>\n"
@@ -86,6 +87,13 @@ public enum HTMLReport {
             for i in 0..<r.fleetSize {
                 s += "<text x=\"4\" y=\"\(top + Double(i) * rowH + rowH - 4)\" font-size=\"9\">\(Scenario.nodeName(i))</text>"
             }
+        }
+        for d in r.downtimes {
+            let y = top + Double(d.node) * rowH
+            let end = d.to ?? r.simulatedNanos
+            s += "<rect x=\"\(x(d.from))\" y=\"\(y)\" width=\"\(max(1, x(end) - x(d.from)))\" height=\"\(rowH)\""
+                + " fill=\"#222\"><title>\(Scenario.nodeName(d.node)) agent down \(SimDuration.seconds(d.from))"
+                + " – \(SimDuration.seconds(end))</title></rect>"
         }
         for h in r.heals {
             let y = top + Double(h.node) * rowH + rowH / 2

@@ -100,6 +100,7 @@ extension Simulation {
     func crash(_ i: Int, restartAfter: Int64) {
         guard nodes[i] != nil else { return }
         nodes[i] = nil
+        result.downtimes.append((i, now, nil))
         epoch[i] &+= 1
         lastDisturbed[i] = now
         onCrashed(i)
@@ -108,6 +109,7 @@ extension Simulation {
 
     func restart(_ i: Int) throws {
         guard nodes[i] == nil else { return }
+        if let k = result.downtimes.lastIndex(where: { $0.node == i && $0.to == nil }) { result.downtimes[k].to = now }
         let oldOffset = persistedOffset[i]
         monoOffset[i] = Int64(restartRng.next() % 1_000_000_000_000_000)
         // What the agent does on load: shift stored instants so they keep their wall-clock meaning.

@@ -76,6 +76,8 @@ public struct SimulationResult: Sendable {
     public var traceHash: UInt64 = 0
     public var stateChanges: [StateChange] = []
     public var faults: [FaultMark] = []
+    /// Agent down-times: (node, crashed at, restarted at; nil = still down at the end), in ns.
+    public var downtimes: [(node: Int, from: Int64, to: Int64?)] = []
     /// Wall-clock seconds the run took.
     public var wallSeconds = 0.0
 
