@@ -36,6 +36,9 @@ struct Obligation {
     /// Another member was healing meanwhile: its `healing` view may stay fresh at this node for up to
     /// the view freshness (docs/design.md §13 L1), so that much is added to the bound.
     var peerHealingSeen = false
+    /// (tx) Not every peer can reach this node: a peer's last view, vouching for it from before the fault,
+    /// stays fresh for up to the view freshness (docs/design.md L2 assumes all peers healthy).
+    var staleVoucherPossible = false
 }
 
 /// The invariant checker: safety on every heal and every accepted datagram, liveness after every event.
@@ -228,7 +231,7 @@ extension Simulation {
         var slack: Int64 = 250_000_000 + 4 * scenario.network.latencyMean.nanosecondsClamped
         let freshness = s.effectiveViewFreshness(memberCount: n).nanosecondsClamped
         if scenario.network.loss > 0 || scenario.network.reorder > 0 { slack += freshness }
-        if o.peerHealingSeen { slack += freshness }
+        if o.peerHealingSeen || o.staleVoucherPossible { slack += freshness }
         switch o.mode {
         case .both, .rx:
             return max(s.isolationWindow.nanosecondsClamped, probeDetect) + decide + slack
@@ -281,6 +284,8 @@ extension Simulation {
             }
             let quorum = max(settings.accuserQuorumMinimum, Int(settings.accuserQuorumFraction * Double(heard)) + 1)
             if heard == 0 || healthy < quorum || healthy < heard { return false }
+            // A peer it no longer hears (its sends die) may hold a pre-fault voucher view, fresh for up to F.
+            if heard < n - 1 { o.staleVoucherPossible = true }
         }
         return true
     }
