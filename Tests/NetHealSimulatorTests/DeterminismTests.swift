@@ -25,9 +25,9 @@ import Testing
     }
 
     @Test func swarmSeedRegeneratesTheSameScenarioAndRun() throws {
-        #expect(Swarm.scenarioText(seed: 41) == Swarm.scenarioText(seed: 41))
-        let a = try SimulationRunner.run(try Swarm.scenario(seed: 41, fast: true))
-        let b = try SimulationRunner.run(try Swarm.scenario(seed: 41, fast: true))
+        #expect(Swarm.scenarioText(seed: 9) == Swarm.scenarioText(seed: 9))
+        let a = try SimulationRunner.run(try Swarm.scenario(seed: 9, fast: true))
+        let b = try SimulationRunner.run(try Swarm.scenario(seed: 9, fast: true))
         #expect(a.traceHash == b.traceHash)
     }
 
