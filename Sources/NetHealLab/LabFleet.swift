@@ -42,6 +42,8 @@ public final class LabFleet: @unchecked Sendable {
     var activeFaults: [Int: LabFault] = [:]
     var nextFaultID = 1
     var agentBinary: String?
+    /// The namespaces this fleet created (only these are removed by `down()`).
+    private var createdNamespaces: [String] = []
     private var isUp = false
     private var isDown = false
 
@@ -69,7 +71,12 @@ public final class LabFleet: @unchecked Sendable {
                 throw LabError("namespace \(ns) already exists — run `netheal-cluster lab down --all` first")
             }
             try FileManager.default.createDirectory(atPath: files.runDirectory, withIntermediateDirectories: true)
-            for command in topology.setupCommands() { try runner.run(command) }
+            for command in topology.setupCommands() {
+                try runner.run(command)
+                if command.starts(with: ["ip", "netns", "add"]) {
+                    lock.lock(); createdNamespaces.append(command[3]); lock.unlock()
+                }
+            }
             for node in nodes {
                 try writeIfupdownConfiguration(node)
                 try runner.run(in: node.namespace, ["ifup", node.interface, "--state-dir", files.ifupdownStateDirectory(node)])
@@ -123,8 +130,8 @@ public final class LabFleet: @unchecked Sendable {
 
     // MARK: - Down
 
-    /// Stops every process the lab started, deletes every namespace and `/etc/netns` directory of
-    /// this run (and the run directory unless `keepRunDirectory`). Idempotent; never throws.
+    /// Stops every process the lab started, deletes every namespace (and `/etc/netns` directory) this
+    /// fleet created (and the run directory unless `keepRunDirectory`). Idempotent; never throws.
     public func down() {
         lock.lock()
         if isDown { lock.unlock(); return }
@@ -132,12 +139,13 @@ public final class LabFleet: @unchecked Sendable {
         let processes = Array(agents.values) + Array(naiveLoops.values)
         let watching = Array(watchers.values)
         agents = [:]; naiveLoops = [:]; watchers = [:]
+        let namespaces = createdNamespaces
         lock.unlock()
         for process in processes { process.signal(SIGKILL) }
         for process in processes { process.waitUntilExit() }
         for watcher in watching { watcher.stop() }
-        Self.removeNamespaces(topology.namespaces, runner: runner)
-        if !options.keepRunDirectory { try? FileManager.default.removeItem(atPath: files.runDirectory) }
+        Self.removeNamespaces(namespaces, runner: runner)
+        if !options.keepRunDirectory && !namespaces.isEmpty { try? FileManager.default.removeItem(atPath: files.runDirectory) }
         if isUp { timeline.record(.lab, nil, "fleet down: namespaces and /etc/netns entries of run \(topology.runID) removed") }
         LabCleanup.shared.unregister(self)
     }

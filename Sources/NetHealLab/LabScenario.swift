@@ -71,7 +71,6 @@ extension LabScenario {
         fleet.timeline.record(.lab, nil, "scenario \(name): \(summary)")
         try fleet.up()
         defer { fleet.down() }
-        fleet.timeline.resetOrigin()
         let run = LabScenarioRun(fleet: fleet, name: name)
         var failure: String?
         do { try body(run, settings) } catch { failure = "\(error)" }
