@@ -179,3 +179,27 @@ struct LabParserTests {
         #expect(AgentStatus(json: "not json") == nil)
     }
 }
+
+@Suite("Lab command runner")
+struct LabCommandRunnerTests {
+    @Test("a failing command is named in the error, with its exit status and stderr")
+    func failureNamesCommand() {
+        do {
+            try LabCommandRunner().run(["ip", "-n", "nhlab-does-not-exist", "link", "show"])
+            Issue.record("expected a failure")
+        } catch let error as LabCommandError {
+            #expect(error.description.contains("ip -n nhlab-does-not-exist link show"))
+            #expect(error.status != 0)
+            #expect(!error.stderr.isEmpty)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test("output is returned; a missing program is a clear LabError")
+    func output() throws {
+        #expect(try LabCommandRunner().run(["echo", "hello"]) == "hello\n")
+        #expect(try LabCommandRunner().run(["cat"], stdin: "piped") == "piped")
+        #expect(throws: LabError.self) { try LabCommandRunner().run(["no-such-program-nhlab"]) }
+    }
+}
