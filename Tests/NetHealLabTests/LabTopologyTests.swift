@@ -203,3 +203,16 @@ struct LabCommandRunnerTests {
         #expect(throws: LabError.self) { try LabCommandRunner().run(["no-such-program-nhlab"]) }
     }
 }
+
+@Suite("Agent status JSON")
+struct AgentStatusTests {
+    @Test("the agent's layout: decision.state/rule/reason and the top-level diagnosis")
+    func agentLayout() {
+        let json = #"{"counters":{"healsStarted":0},"decision":{"state":"hold","rule":"upstream-outage-hold","reason":"own probes fail and 4 fresh peer(s) fail upstream too","evidence":{"probes":{"state":"x"}}},"diagnosis":"upstream outage: 5/5 fail upstream, LAN intact","heals":[{"reason":"old heal"}],"node":"n1"}"#
+        let status = AgentStatus(json: json)
+        #expect(status?.state == "hold")
+        #expect(status?.rule == "upstream-outage-hold")
+        #expect(status?.reason == "own probes fail and 4 fresh peer(s) fail upstream too")
+        #expect(status?.diagnosis == "upstream outage: 5/5 fail upstream, LAN intact")
+    }
+}
