@@ -11,7 +11,10 @@ public struct LabCommand: ParsableCommand {
             Everything lives in namespaces named nhlab-RUN-*, with addresses in 198.18.0.0/15; nothing is \
             sent outside them and nothing in the root namespace is touched. See docs/lab.md.
             """,
-        subcommands: [LabScenarioCommand.self, LabDemoCommand.self, LabUpCommand.self, LabDownCommand.self, LabListCommand.self]
+        subcommands: [
+            LabScenarioCommand.self, LabDemoCommand.self, LabUpCommand.self, LabDownCommand.self, LabListCommand.self,
+            LabBenchCommand.self,
+        ]
     )
 
     public init() {}
@@ -202,5 +205,36 @@ public struct LabListCommand: ParsableCommand {
             labSay(scenario.name.padding(toLength: 22, withPad: " ", startingAt: 0) + scenario.summary
                 + (scenario.needsAgents ? "" : " (no agent needed)"))
         }
+    }
+}
+
+/// `netheal-cluster lab bench`: agent RSS, CPU and gossip bytes at several fleet sizes, next to serf's.
+public struct LabBenchCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure agent RSS, CPU and gossip bytes at several fleet sizes, next to serf agents in the same namespaces.")
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Fleet sizes (default 5 20).")
+    public var sizes: [Int] = [5, 20]
+
+    @Option(name: .long, help: "Measurement window per agent kind and size, seconds (default 30).")
+    public var seconds: Double = 30
+
+    @OptionGroup public var fleet: LabFleetOptions
+
+    public init() {}
+
+    public func validate() throws {
+        if sizes.isEmpty || sizes.contains(where: { !(2...LabTopology.maximumNodes).contains($0) }) {
+            throw ValidationError("--sizes takes fleet sizes between 2 and \(LabTopology.maximumNodes)")
+        }
+        if seconds < 5 { throw ValidationError("--seconds must be at least 5") }
+    }
+
+    public func run() throws {
+        LabCleanup.shared.installSignalHandlers()
+        var options = fleet.labOptions
+        options.echoTimeline = false
+        _ = try LabBench.run(binary: fleet.agentBinary, sizes: sizes, seconds: seconds, options: options)
     }
 }

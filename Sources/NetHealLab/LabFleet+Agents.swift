@@ -135,6 +135,25 @@ extension LabFleet {
         return output.stdout + (output.stderr.isEmpty ? "" : output.stderr + "\n")
     }
 
+    // MARK: - Other processes
+
+    /// Starts any program in a node's namespace (with the node's /run), logging to `nI/LOG`.
+    public func startProcess(_ node: LabNode, role: String, argv: [String], log: String) throws -> LabProcess {
+        let process = try LabProcess(
+            node: node, role: role, runMount: files.runMount(node), argv: argv, logPath: files.nodeDirectory(node) + "/" + log)
+        lock.lock(); extras.append(process); lock.unlock()
+        return process
+    }
+
+    /// Stops every process started with `startProcess`.
+    public func stopExtraProcesses() {
+        lock.lock()
+        let all = extras
+        extras = []
+        lock.unlock()
+        for process in all { process.stop() }
+    }
+
     // MARK: - The naive seed loop
 
     /// The seed script's loop with lab addresses: ping the stand-in, on failure `ifdown IF; ifup IF`,

@@ -73,3 +73,23 @@ extension LabFleet {
         return nil
     }
 }
+
+extension LabFleet {
+    /// Runs `handler` the moment `node`'s interface next goes down (on the link watcher's thread).
+    public func onNextLinkDown(_ node: LabNode, _ handler: @escaping @Sendable (LabNode) -> Void) throws {
+        lock.lock()
+        let watcher = watchers[node.name]
+        lock.unlock()
+        guard let watcher else { throw LabError("no link watcher for \(node.name)") }
+        watcher.onNextDown(handler)
+    }
+
+    /// Makes `ifdown` on `node` take `seconds` longer after the link went down (an `if-post-down.d`
+    /// hook, like a slow DHCP release): widens the window between down and up for kill-mid-heal.
+    public func slowIfdown(_ node: LabNode, seconds: Int) throws {
+        let path = files.etcNetns(node) + "/network/if-post-down.d/nhlab-slow"
+        try "#!/bin/sh\n# netheal lab: a slow interface release (kill-mid-heal scenario)\nsleep \(seconds)\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+    }
+}

@@ -39,6 +39,7 @@ public final class LabFleet: @unchecked Sendable {
     var watchers: [String: LinkWatcher] = [:]
     var agents: [String: LabProcess] = [:]
     var naiveLoops: [String: LabProcess] = [:]
+    var extras: [LabProcess] = []
     var activeFaults: [Int: LabFault] = [:]
     var nextFaultID = 1
     var agentBinary: String?
@@ -136,9 +137,9 @@ public final class LabFleet: @unchecked Sendable {
         lock.lock()
         if isDown { lock.unlock(); return }
         isDown = true
-        let processes = Array(agents.values) + Array(naiveLoops.values)
+        let processes = Array(agents.values) + Array(naiveLoops.values) + extras
         let watching = Array(watchers.values)
-        agents = [:]; naiveLoops = [:]; watchers = [:]
+        agents = [:]; naiveLoops = [:]; watchers = [:]; extras = []
         let namespaces = createdNamespaces
         lock.unlock()
         for process in processes { process.signal(SIGKILL) }
@@ -207,15 +208,17 @@ public final class LabFleet: @unchecked Sendable {
 
     /// Gossip bytes sent and received by the node so far (nft named counters, UDP port 7474).
     public func gossipBytes(_ node: LabNode) -> (sent: Int, received: Int) {
-        func counter(_ name: String) -> Int {
-            let text = (try? runner.run(
-                in: node.namespace, ["nft", "list", "counter", "inet", LabTopology.counterTable, name])) ?? ""
-            // "… packets 12 bytes 3456 …"
-            let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
-            guard let i = words.firstIndex(of: "bytes"), i + 1 < words.count else { return 0 }
-            return Int(words[i + 1]) ?? 0
-        }
-        return (counter("gossip_out"), counter("gossip_in"))
+        (counter(node, "gossip_out"), counter(node, "gossip_in"))
+    }
+
+    /// The byte count of one of the lab's named nft counters in a node namespace (0 when unreadable).
+    func counter(_ node: LabNode, _ name: String) -> Int {
+        let text = (try? runner.run(
+            in: node.namespace, ["nft", "list", "counter", "inet", LabTopology.counterTable, name])) ?? ""
+        // "… packets 12 bytes 3456 …"
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
+        guard let i = words.firstIndex(of: "bytes"), i + 1 < words.count else { return 0 }
+        return Int(words[i + 1]) ?? 0
     }
 
     /// Number of link-down events of `node` (or of every node) since `since`, as the watchers saw them.

@@ -129,14 +129,24 @@ public enum LabScenarios {
         try run.startAgents(binary: settings.binary)
         let start = Date()
         let n1 = try run.node("n1")
+        // ifdown takes 2 s more after the link went down (a slow release): the kill lands between down and up.
+        try run.fleet.slowIfdown(n1, seconds: 2)
+        let agentPid = run.fleet.agent(n1)?.pid ?? 0
+        let killedAt = KillStamp()
+        try run.fleet.onNextLinkDown(n1) { _ in
+            kill(agentPid, SIGKILL)
+            killedAt.set(Date())
+            run.fleet.timeline.record(.lab, "n1", "kill -9 of n1's agent (pid \(agentPid)): its heal just took the interface down")
+        }
         let wedge = try run.fleet.inject(.wedge(node: "n1", kind: .flush))
-        let down = try run.waitUntil(timeout: 45, poll: 0.02) { run.fleet.cycles(node: "n1", since: wedge.injectedAt) > 0 }
-        run.check(down != nil, "n1's agent started a heal (the interface went down)")
+        let down = try run.waitUntil(timeout: 45, poll: 0.05) { killedAt.get() != nil }
+        run.check(down != nil, "n1's agent started a heal (the interface went down) and was killed -9 at that moment")
         guard down != nil else { return }
         run.fleet.stopAgent(n1, signal: SIGKILL)
-        try run.sleep(2)
+        try run.sleep(3)
         let state = run.fleet.interfaceState(n1)
-        run.fleet.timeline.record(.lab, "n1", "2 s after the kill: link \(state.up ? "up" : "down"), address \(state.address ? "present" : "missing"), default route \(state.defaultRoute ? "present" : "missing")")
+        run.check(!(state.up && state.address && state.defaultRoute), "the kill left n1's interface broken (down, or without address/route)")
+        run.fleet.timeline.record(.lab, "n1", "3 s after the kill: link \(state.up ? "up" : "down"), address \(state.address ? "present" : "missing"), default route \(state.defaultRoute ? "present" : "missing")")
         let restart = Date()
         try run.fleet.startAgent(n1)
         let intact = try run.waitUntil(timeout: 30, poll: 0.2) {
@@ -177,4 +187,12 @@ public enum LabScenarios {
         run.check(cycles >= run.fleet.nodes.count, "the naive loop cycled every node at least once (\(cycles) cycles)")
         run.checkInterfacesIntact()
     }
+}
+
+/// A time set once from a watcher thread.
+final class KillStamp: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Date?
+    func set(_ date: Date) { lock.lock(); value = date; lock.unlock() }
+    func get() -> Date? { lock.lock(); defer { lock.unlock() }; return value }
 }

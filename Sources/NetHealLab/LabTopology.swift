@@ -45,6 +45,8 @@ public struct LabTopology: Hashable, Sendable {
     public static let prefixLength = 24
     /// UDP port of gossip (every member).
     public static let gossipPort = 7474
+    /// serf's gossip port (the comparison agent of `lab bench`).
+    public static let serfPort = 7946
     /// Largest fleet (addresses .11 … .210 of each /24).
     public static let maximumNodes = 200
 
@@ -172,7 +174,12 @@ public struct LabTopology: Hashable, Sendable {
         table inet \(counterTable) {
             counter gossip_out { }
             counter gossip_in { }
-            chain output { type filter hook output priority 0; policy accept; udp dport \(gossipPort) counter name gossip_out; }
+            counter serf_out { }
+            chain output {
+                type filter hook output priority 0; policy accept;
+                udp dport \(gossipPort) counter name gossip_out;
+                meta l4proto { tcp, udp } th dport \(serfPort) counter name serf_out;
+            }
             chain input { type filter hook input priority 0; policy accept; udp dport \(gossipPort) counter name gossip_in; }
         }
 

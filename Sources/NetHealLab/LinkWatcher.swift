@@ -49,6 +49,7 @@ public final class LinkWatcher: @unchecked Sendable {
     private var lastAdminUp: Bool?
     private var downSeen = false
     private var cycleHandlers: [@Sendable (LabNode) -> Void] = []
+    private var downHandlers: [@Sendable (LabNode) -> Void] = []
 
     /// Starts `ip -n NS monitor link` and reads the interface's current state first.
     public init(node: LabNode, timeline: LabTimeline, runner: LabCommandRunner) throws {
@@ -85,6 +86,12 @@ public final class LinkWatcher: @unchecked Sendable {
         lock.lock(); cycleHandlers.append(handler); lock.unlock()
     }
 
+    /// Calls `handler` (once) the next time the interface goes down, on the watcher's thread,
+    /// before the event is recorded: the fastest reaction the lab has (kill-mid-heal uses it).
+    public func onNextDown(_ handler: @escaping @Sendable (LabNode) -> Void) {
+        lock.lock(); downHandlers.append(handler); lock.unlock()
+    }
+
     /// Whether the interface is administratively up, as last seen.
     public var isUp: Bool? {
         lock.lock(); defer { lock.unlock() }
@@ -98,11 +105,20 @@ public final class LinkWatcher: @unchecked Sendable {
         let previous = lastAdminUp
         lastAdminUp = line.adminUp
         var handlers: [@Sendable (LabNode) -> Void] = []
+        var immediate: [@Sendable (LabNode) -> Void] = []
         if previous != line.adminUp {
-            if !line.adminUp { downSeen = true } else if downSeen { downSeen = false; handlers = cycleHandlers }
+            if !line.adminUp {
+                downSeen = true
+                immediate = downHandlers
+                downHandlers = []
+            } else if downSeen {
+                downSeen = false
+                handlers = cycleHandlers
+            }
         }
         lock.unlock()
         guard previous != line.adminUp else { return }
+        for handler in immediate { handler(node) }
         timeline.record(line.adminUp ? .linkUp : .linkDown, node.name, "\(node.interface) \(line.adminUp ? "up" : "down") (ip monitor link)", at: now)
         for handler in handlers { handler(node) }
     }
