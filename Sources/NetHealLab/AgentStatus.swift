@@ -12,6 +12,8 @@ public struct AgentStatus: Sendable, Hashable {
     public var reason: String?
     /// The one-line fleet diagnosis, e.g. `upstream outage: 5/5 fail upstream, LAN intact`.
     public var diagnosis: String?
+    /// How this agent reaches each member (`members[].reach`: `reachable`, `unreachable`, …), by name.
+    public var reach: [String: String] = [:]
 
     /// Parses the JSON object; nil when it is not one.
     public init?(json: String) {
@@ -25,6 +27,9 @@ public struct AgentStatus: Sendable, Hashable {
         rule = Self.find(["rule"], in: decision) ?? Self.find(["rule"], in: object)
         reason = Self.find(["reason"], in: decision) ?? Self.find(["reason"], in: object)
         diagnosis = Self.find(["diagnosis", "fleet_diagnosis", "fleetDiagnosis"], in: object)
+        for member in object["members"] as? [[String: Any]] ?? [] {
+            if let name = member["name"] as? String, let reach = member["reach"] as? String { self.reach[name] = reach }
+        }
     }
 
     public init(state: String?, rule: String?, reason: String?, diagnosis: String?) {

@@ -117,7 +117,22 @@ public final class LabScenarioRun: @unchecked Sendable {
         }
         check(cycled != nil, "\(name)'s interface was really cycled (link watcher saw it go down)")
         check(restored != nil, "\(name)'s connectivity is restored (ping \(LabTopology.standIn) from \(name))")
-        return cycled != nil && restored != nil
+        let seen = try peersSee(name, timeout: timeout)
+        if let seen { figures.add("fault→peers see it reachable", seen.timeIntervalSince(handle.injectedAt)) }
+        return cycled != nil && restored != nil && seen != nil
+    }
+
+    /// Waits until every other agent's status shows `name` reachable again; checks and returns when.
+    public func peersSee(_ name: String, timeout: Double) throws -> Date? {
+        let peers = fleet.nodes.filter { $0.name != name && fleet.agent($0) != nil }
+        let seen = try waitUntil(timeout: timeout, poll: 0.5) {
+            peers.allSatisfy { fleet.status($0)?.reach[name] == "reachable" }
+        }
+        if seen != nil { fleet.timeline.record(.agentState, name, "every peer's status shows \(name) reachable again") }
+        let lagging = peers.filter { fleet.status($0)?.reach[name] != "reachable" }.map(\.name)
+        check(seen != nil, "every peer sees \(name) reachable again (status: members[\(name)].reach)"
+            + (lagging.isEmpty ? "" : " — not: \(lagging.joined(separator: ", "))"))
+        return seen
     }
 
     /// Checks that no node in `nodes` (default: all) cycled since `since`.

@@ -216,3 +216,13 @@ struct AgentStatusTests {
         #expect(status?.diagnosis == "upstream outage: 5/5 fail upstream, LAN intact")
     }
 }
+
+@Suite("Agent status JSON: members")
+struct AgentStatusMembersTests {
+    @Test("members[].reach by name")
+    func members() {
+        let json = #"{"decision":{"state":"healthy"},"members":[{"name":"n1","reach":"self"},{"name":"n2","reach":"unreachable"},{"name":"n3","reach":"reachable"}]}"#
+        let status = AgentStatus(json: json)
+        #expect(status?.reach == ["n1": "self", "n2": "unreachable", "n3": "reachable"])
+    }
+}
