@@ -53,6 +53,7 @@ public enum LabScenarios {
 
     /// The naive seed loop on every node (agents stopped) through the same upstream outage; returns its cycles.
     static func naivePhase(_ run: LabScenarioRun, _ settings: LabScenarioSettings) throws -> Int {
+        run.finish()  // the agents' figures end here
         run.fleet.stopAgents()
         try run.fleet.startNaiveLoops(interval: settings.naiveInterval)
         try run.sleep(3)
@@ -60,6 +61,8 @@ public enum LabScenarios {
         let outage = try run.fleet.inject(.upstreamOutage)
         try run.sleep(settings.faultSeconds)
         run.fleet.lift(outage)
+        // A ping sent just before the lift still times out (-W2) and still cycles: count those too.
+        try run.sleep(3)
         let cycles = run.fleet.cycles(since: start)
         run.fleet.stopNaiveLoops()
         return cycles
@@ -101,7 +104,7 @@ public enum LabScenarios {
         run.fleet.lift(outage)
         let restored = try run.waitUntil(timeout: 20, poll: 0.5) { run.fleet.ping(from: n2, to: LabTopology.standIn) }
         run.check(restored != nil, "n2 reaches upstream once the outage ends")
-        try run.sleep(5)
+        _ = try run.peersSee("n2", timeout: 30)
         run.checkNoCycles(["n1", "n3", "n4", "n5"], since: start, "no other node cycled")
         run.checkInterfacesIntact()
     }
@@ -157,7 +160,7 @@ public enum LabScenarios {
         run.check(intact != nil, "after the restart n1's interface is up with its address and default route")
         let reach = try run.waitUntil(timeout: 20, poll: 0.5) { run.fleet.ping(from: n1, to: LabTopology.standIn) }
         run.check(reach != nil, "n1 reaches upstream again")
-        try run.sleep(5)
+        _ = try run.peersSee("n1", timeout: 30)
         run.checkNoCycles(["n2", "n3", "n4", "n5"], since: start, "no other node cycled")
         run.checkInterfacesIntact()
     }
