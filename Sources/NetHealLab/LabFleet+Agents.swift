@@ -13,9 +13,13 @@ public struct LabAgentBinary: Sendable {
         return LabAgentBinary(path: path)
     }
 
-    /// Whether the executable has subcommand `name` (its `--help` exits 0).
+    /// Whether the executable has subcommand `name` (its `--help` shows that subcommand's usage;
+    /// an unknown subcommand with `--help` prints the root's help and exits 0 too).
     public func has(_ name: String) -> Bool {
-        (try? LabCommandRunner().runAllowingFailure([path, name, "--help"]).succeeded) ?? false
+        guard let output = try? LabCommandRunner().runAllowingFailure([path, name, "--help"]), output.succeeded else {
+            return false
+        }
+        return output.stdout.contains("USAGE: netheal-cluster \(name)")
     }
 
     /// Throws unless the executable has the `run` (agent) and `status` subcommands.
