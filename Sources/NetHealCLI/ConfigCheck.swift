@@ -17,6 +17,7 @@ public struct ConfigCheckReport: Sendable, Equatable {
         public var summary: String
     }
 
+    /// Every checked file, in the order given.
     public var files: [FileResult] = []
     /// Every problem, in path order, then by position; each printed once.
     public var problems: [ConfigProblem] = []
@@ -67,8 +68,9 @@ public struct ConfigCheckReport: Sendable, Equatable {
 /// `config check`: loads each file, checks key files and consistency between files.
 public enum ConfigCheck {
     /// Checks `paths` (cluster or node files). With `requireKeys`, a missing or unreadable secret key
-    /// file is a problem; otherwise a warning.
-    public static func run(paths: [String], requireKeys: Bool) -> ConfigCheckReport {
+    /// file is a problem; otherwise a warning. With `checkKeys` false, key files are not looked at
+    /// (`fleet check` on the operator's machine, where no node's key is).
+    public static func run(paths: [String], requireKeys: Bool, checkKeys: Bool = true) -> ConfigCheckReport {
         var report = ConfigCheckReport()
         var seen = Set<ConfigProblem>()
         func problem(_ p: ConfigProblem) { if seen.insert(p).inserted { report.problems.append(p) } }
@@ -83,7 +85,8 @@ public enum ConfigCheck {
                     clusters.append((path, cluster))
                 case .node(let node):
                     var nodeOK = true
-                    for finding in keyFindings(node) {
+                    let keys = checkKeys ? keyCheck(node) : (findings: [], slot: nil)
+                    for finding in keys.findings {
                         if finding.isProblem || requireKeys {
                             problem(finding.problem)
                             nodeOK = false
@@ -100,7 +103,7 @@ public enum ConfigCheck {
                     } else {
                         claims[claimKey] = (path, node.node.member)
                     }
-                    report.files.append(.init(path: path, kind: "node", ok: nodeOK, summary: nodeOK ? summary(node) : ""))
+                    report.files.append(.init(path: path, kind: "node", ok: nodeOK, summary: nodeOK ? summary(node, keySlot: keys.slot) : ""))
                     clusters.append((node.node.clusterFile, node.cluster))
                 }
             } catch {
@@ -121,53 +124,42 @@ public enum ConfigCheck {
         var isProblem: Bool
     }
 
-    /// The node's key file: readable, private, and matching the member's public key.
-    static func keyFindings(_ node: NodeConfiguration) -> [KeyFinding] {
-        let path = node.node.secretKeyFile
-        let seed: [UInt8]
+    /// The node's key file: readable, private, and matching one of the member's listed keys
+    /// (`public_key`, or `next_public_key` during a rotation); `slot` says which, nil when not checked.
+    static func keyCheck(_ node: NodeConfiguration) -> (findings: [KeyFinding], slot: MemberKeySlot?) {
         do {
-            seed = try SecretKeyFile.load(path: path)
+            let key = try node.loadMemberKey { seed in try Ed25519Signer(seed: seed).publicKey }
+            return ([], key.slot)
         } catch {
-            // Attributed to the node file, so a line names which node's key it is.
-            let problem = ConfigProblem(file: node.node.path, line: nil, column: nil, field: "secret_key_file", message: "\(path): \(error.problem.message)")
+            // Attributed to the node file, so the line says which node's key it is.
+            let problem = ConfigProblem(
+                file: node.node.path, line: nil, column: nil, field: "secret_key_file",
+                message: "\(node.node.secretKeyFile): \(error.problem.message)")
             switch error.reason {
-            case .missing, .permissionDenied:
-                return [KeyFinding(problem: problem, isProblem: false)]
-            default:
-                return [KeyFinding(problem: problem, isProblem: true)]
+            case .missing, .permissionDenied: return ([KeyFinding(problem: problem, isProblem: false)], nil)
+            default: return ([KeyFinding(problem: problem, isProblem: true)], nil)
             }
         }
-        let expected = node.cluster.members[node.memberIndex.int].publicKey
-        let actual: [UInt8]
-        do {
-            actual = try Ed25519Signer(seed: seed).publicKey
-        } catch {
-            return [KeyFinding(problem: ConfigProblem(file: path, line: nil, column: nil, field: "", message: "cannot derive the public key: \(error)"), isProblem: true)]
-        }
-        guard actual != expected else { return [] }
-        return [KeyFinding(
-            problem: ConfigProblem(
-                file: node.node.path, line: nil, column: nil, field: "secret_key_file",
-                message: "the key in \(path) has public key \(PublicKeyText.format(actual)), but member `\(node.node.member)` in \(node.cluster.path) has \(PublicKeyText.format(expected)) — put this node's key in the cluster file (netheal-cluster keygen --show \(path)), or point secret_key_file at the right key"),
-            isProblem: true)]
     }
 
     // MARK: Between files
 
     /// Cluster files with the same cluster id whose bytes differ.
     static func divergingCopies(_ clusters: [(path: String, cluster: ClusterConfiguration)]) -> [ConfigProblem] {
-        var first: [String: (path: String, bytes: [UInt8])] = [:]
+        var first: [String: (path: String, cluster: ClusterConfiguration)] = [:]
         var out: [ConfigProblem] = []
         var reported = Set<String>()
         for (path, cluster) in clusters {
             guard let reference = first[cluster.clusterID] else {
-                first[cluster.clusterID] = (path, cluster.fileBytes)
+                first[cluster.clusterID] = (path, cluster)
                 continue
             }
-            guard reference.bytes != cluster.fileBytes, reported.insert(path).inserted else { continue }
+            guard reference.cluster.fileBytes != cluster.fileBytes, reported.insert(path).inserted else { continue }
+            let comparison = cluster.compare(with: reference.cluster)
+            let effect = comparison.viewsCompatible ? "views still verify across the copies" : "views are rejected across the copies"
             out.append(ConfigProblem(
                 file: path, line: nil, column: nil, field: "",
-                message: "differs from \(reference.path) (digest \(digestText(cluster.fileBytes)) vs \(digestText(reference.bytes))) though both are cluster `\(cluster.clusterID)` — every node must hold a byte-identical cluster file; copy the same file everywhere"))
+                message: "differs from \(reference.path) (digest \(digestText(cluster.fileBytes)) vs \(digestText(reference.cluster.fileBytes))) though both are cluster `\(cluster.clusterID)`; \(effect): \(comparison.explanation) — every node must hold a byte-identical cluster file; copy the same file everywhere (docs/key-rotation.md)"))
         }
         return out
     }
@@ -181,11 +173,25 @@ public enum ConfigCheck {
     }
 
     static func summary(_ cluster: ClusterConfiguration) -> String {
-        "cluster `\(cluster.clusterID)`, \(cluster.members.count) member\(cluster.members.count == 1 ? "" : "s"), digest \(digestText(cluster.fileBytes))"
+        var text = "cluster `\(cluster.clusterID)`, \(cluster.members.count) member\(cluster.members.count == 1 ? "" : "s"), digest \(digestText(cluster.fileBytes))"
+        let rotating = cluster.members.filter { $0.nextPublicKey != nil }.map(\.name)
+        if !rotating.isEmpty { text += ", key rotation in progress for " + rotating.joined(separator: ", ") }
+        return text
     }
 
-    static func summary(_ node: NodeConfiguration) -> String {
+    /// What the node's secret key matched, for the summary (nil: the key file was not checked).
+    static func keyText(_ slot: MemberKeySlot?, rotating: Bool) -> String? {
+        switch (slot, rotating) {
+        case (nil, _): nil
+        case (.current, false): "key matches public_key"
+        case (.current, true): "key matches public_key (old key; next_public_key is listed — switch to the new key once every node runs this cluster file)"
+        case (.next, _): "key matches next_public_key (new key; finish the rotation by making it public_key once every node runs the new key)"
+        }
+    }
+
+    static func summary(_ node: NodeConfiguration, keySlot: MemberKeySlot?) -> String {
         let n = node.node
+        let rotating = node.cluster.members[node.memberIndex.int].nextPublicKey != nil
         var parts = [
             "member \(n.member) (\(node.memberIndex)) of `\(node.cluster.clusterID)` (\(node.cluster.path), digest \(digestText(node.cluster.fileBytes)))",
             "interface \(n.interface)",
@@ -194,6 +200,7 @@ public enum ConfigCheck {
             "mode \(node.settings.dryRun ? "dry-run" : "heal")",
         ]
         if let metrics = n.metricsListen { parts.append("metrics \(metrics)") }
+        if let key = keyText(keySlot, rotating: rotating) { parts.append(key) }
         return parts.joined(separator: "; ")
     }
 }

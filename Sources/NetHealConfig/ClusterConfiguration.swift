@@ -8,16 +8,29 @@ public struct ClusterConfiguration: Hashable, Sendable {
         public var name: String
         /// Gossip addresses in file order (at least one; e.g. a data and a management address).
         public var addresses: [HostPort]
-        /// Ed25519 public key, 32 bytes.
+        /// Ed25519 public key, 32 bytes (`public_key`).
         public var publicKey: [UInt8]
         /// Optional failure domain (e.g. a rack name); nil when not given.
         public var failureDomain: String?
+        /// The second key accepted during a key rotation (`next_public_key`), 32 bytes, different from
+        /// `publicKey` and from every other member's keys; nil (the default) outside a rotation.
+        public var nextPublicKey: [UInt8]?
 
-        public init(name: String, addresses: [HostPort], publicKey: [UInt8], failureDomain: String?) {
+        public init(
+            name: String, addresses: [HostPort], publicKey: [UInt8], failureDomain: String?, nextPublicKey: [UInt8]? = nil
+        ) {
             self.name = name
             self.addresses = addresses
             self.publicKey = publicKey
             self.failureDomain = failureDomain
+            self.nextPublicKey = nextPublicKey
+        }
+
+        /// Which of this member's keys `key` is, or nil when it is neither.
+        public func keySlot(of key: [UInt8]) -> MemberKeySlot? {
+            if key == publicKey { return .current }
+            if key == nextPublicKey { return .next }
+            return nil
         }
     }
 
@@ -43,7 +56,9 @@ public struct ClusterConfiguration: Hashable, Sendable {
 
     /// The roster the wire decoder and the decision core use.
     public var roster: ClusterRoster {
-        ClusterRoster(clusterID: clusterID, members: members.map { .init(name: $0.name, publicKey: $0.publicKey) })
+        ClusterRoster(
+            clusterID: clusterID,
+            members: members.map { .init(name: $0.name, publicKey: $0.publicKey, nextPublicKey: $0.nextPublicKey) })
     }
 
     /// Each member's gossip addresses, in member order (index = `MemberIndex.int`).
@@ -53,6 +68,14 @@ public struct ClusterConfiguration: Hashable, Sendable {
     public func index(named name: String) -> MemberIndex? {
         members.firstIndex { $0.name == name }.map { MemberIndex($0) }
     }
+}
+
+/// Which of a member's keys a secret key belongs to (docs/key-rotation.md).
+public enum MemberKeySlot: String, Hashable, Sendable {
+    /// The member's `public_key`.
+    case current = "public_key"
+    /// The member's `next_public_key` (a key rotation in progress).
+    case next = "next_public_key"
 }
 
 /// Limits of the cluster file.

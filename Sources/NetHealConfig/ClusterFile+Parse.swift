@@ -6,7 +6,7 @@ enum ClusterFile {
     /// The top-level keys of a cluster file.
     static let keys = ["cluster_id", "members", "protocol"]
     /// The keys of one member.
-    static let memberKeys = ["name", "addresses", "public_key", "failure_domain"]
+    static let memberKeys = ["name", "addresses", "public_key", "next_public_key", "failure_domain"]
 
     /// The validated cluster configuration of `bytes`, or nil with every problem recorded.
     static func parse(_ bytes: [UInt8], path: String, problems: ProblemCollector) -> ClusterConfiguration? {
@@ -94,6 +94,12 @@ enum ClusterFile {
                     problems.add(m.valueMark("public_key"), m.field("public_key"), error.description)
                 }
             }
+            var nextPublicKey: [UInt8]?
+            var nextKeyOK = true
+            if m.has("next_public_key") {
+                nextPublicKey = readNextKey(m, member: label, publicKey: publicKey, seen: &firstKey)
+                nextKeyOK = nextPublicKey != nil
+            }
             var failureDomain: String?
             var domainOK = true
             if m.has("failure_domain") {
@@ -104,13 +110,45 @@ enum ClusterFile {
                 }
                 domainOK = failureDomain != nil
             }
-            if let name, let addresses, let publicKey, domainOK {
-                result.append(.init(name: name, addresses: addresses, publicKey: publicKey, failureDomain: failureDomain))
+            if let name, let addresses, let publicKey, nextKeyOK, domainOK {
+                result.append(.init(
+                    name: name, addresses: addresses, publicKey: publicKey, failureDomain: failureDomain,
+                    nextPublicKey: nextPublicKey))
             } else {
                 complete = false
             }
         }
         return complete ? result : nil
+    }
+
+    /// The member's `next_public_key` (key rotation, docs/key-rotation.md): well-formed, not the
+    /// member's own `public_key`, and not any other member's key (current or next).
+    private static func readNextKey(
+        _ m: MappingReader, member: String, publicKey: [UInt8]?, seen: inout [[UInt8]: (mark: SourceMark, member: String)]
+    ) -> [UInt8]? {
+        guard let text = m.string("next_public_key") else { return nil }
+        let mark = m.valueMark("next_public_key")
+        let field = m.field("next_public_key")
+        switch PublicKeyParsing.parse(text) {
+        case .failure(let error):
+            m.problems.add(mark, field, error.description)
+            return nil
+        case .success(let key):
+            if key == publicKey {
+                m.problems.add(
+                    mark, field,
+                    "equals this member's public_key — next_public_key is the new key of a rotation: put the key printed by `netheal-cluster keygen --out node.key.new` on this node here, or remove next_public_key")
+                return nil
+            }
+            if let first = seen[key] {
+                m.problems.add(
+                    mark, field,
+                    "the same public key as member `\(first.member)` (line \(first.mark.line)) — each node needs its own key: run `netheal-cluster keygen --out node.key.new` on this node")
+                return nil
+            }
+            seen[key] = (mark, member)
+            return key
+        }
     }
 
     private static func readName(_ m: MappingReader) -> String? {

@@ -29,14 +29,16 @@ enum ProtocolSection {
             ("accuser_quorum_minimum", .int(\.accuserQuorumMinimum, 1...ClusterLimits.maximumMembers)),
             ("isolation_window", .duration(\.isolationWindow, .milliseconds(200)...(.seconds(3600)))),
             ("isolation_policy", .isolationPolicy),
-            ("max_concurrent_heals", .int(\.maxConcurrentHeals, 0...ClusterLimits.maximumMembers)),
+            ("max_concurrent_heals", .int(\.maxConcurrentHeals, 1...ClusterLimits.maximumMembers)),
             ("max_concurrent_heal_fraction", .fraction(\.maxConcurrentHealFraction)),
+            ("heal_intent_dwell", .duration(\.healIntentDwell, .milliseconds(100)...(.seconds(300)))),
             ("min_heal_interval", .duration(\.minHealInterval, .seconds(1)...DurationText.maximum)),
             ("backoff_initial", .duration(\.backoffInitial, .seconds(1)...DurationText.maximum)),
             ("backoff_max", .duration(\.backoffMax, .seconds(1)...DurationText.maximum)),
             ("max_heals_per_window", .int(\.maxHealsPerWindow, 1...1000)),
             ("heal_budget_window", .duration(\.healBudgetWindow, .seconds(1)...DurationText.maximum)),
             ("settle_time", .duration(\.settleTime, .seconds(1)...(.seconds(3600)))),
+            ("heal_action_deadline", .duration(\.healActionDeadline, .seconds(2)...(.seconds(3600)))),
             ("dry_run", .bool(\.dryRun)),
         ]
     }
@@ -99,6 +101,9 @@ enum ProtocolSection {
         rule(
             ["min_heal_interval", "settle_time"], s.minHealInterval >= s.settleTime,
             "min_heal_interval (\(f(s.minHealInterval))) must be at least settle_time (\(f(s.settleTime))), or a second heal starts before the first is judged — raise min_heal_interval")
+        rule(
+            ["heal_intent_dwell", "gossip_interval"], s.healIntentDwell >= s.gossipInterval,
+            "heal_intent_dwell (\(f(s.healIntentDwell))) must be at least gossip_interval (\(f(s.gossipInterval))), or peers may not see the intent before the heal starts — raise heal_intent_dwell")
         rule(
             ["heal_budget_window", "min_heal_interval"], s.healBudgetWindow >= s.minHealInterval,
             "heal_budget_window (\(f(s.healBudgetWindow))) must be at least min_heal_interval (\(f(s.minHealInterval))) — raise heal_budget_window")

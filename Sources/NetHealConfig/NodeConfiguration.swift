@@ -21,9 +21,15 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     /// The settings this node decides with: the cluster's `protocol:` section, with `dryRun` also
     /// set when this node's `mode` is `dry-run` (a fleet-wide `dry_run: true` cannot be overridden per node).
+    ///
+    /// The escalation ladder also comes from the node file: `escalationSteps` is 1 plus the number of
+    /// `heal_action.escalation` steps, and `escalationAfterFailures` is `escalate_after` (0, i.e.
+    /// off, without escalation steps).
     public var settings: HealSettings {
         var settings = cluster.settings
         if node.mode == .dryRun { settings.dryRun = true }
+        settings.escalationSteps = node.healAction.steps.count
+        settings.escalationAfterFailures = node.healAction.escalation.isEmpty ? 0 : node.healAction.escalateAfterFailures
         return settings
     }
 
@@ -35,6 +41,55 @@ public struct NodeConfiguration: Hashable, Sendable {
 
     /// The exact bytes of the cluster file (for its BLAKE2b digest in views).
     public var clusterFileBytes: [UInt8] { cluster.fileBytes }
+}
+
+extension NodeConfiguration {
+    /// Loads this node's secret key file (`node.secretKeyFile`, with the permission checks of
+    /// `SecretKeyFile.load`) and checks that it belongs to this member: `derivePublicKey` (e.g.
+    /// `{ try Ed25519Signer(seed: $0).publicKey }`; this layer does not link libsodium) must give
+    /// the member's `public_key` or, during a key rotation, its `next_public_key`. Returns the 32-byte seed.
+    public func loadSecretKey(derivePublicKey: ([UInt8]) throws -> [UInt8]) throws(SecretKeyError) -> [UInt8] {
+        try loadMemberKey(derivePublicKey: derivePublicKey).seed
+    }
+
+    /// Like `loadSecretKey`, and also says which of the member's keys the secret key matches.
+    public func loadMemberKey(derivePublicKey: ([UInt8]) throws -> [UInt8]) throws(SecretKeyError) -> LoadedMemberKey {
+        let path = node.secretKeyFile
+        let seed = try SecretKeyFile.load(path: path)
+        let member = cluster.members[memberIndex.int]
+        let actual: [UInt8]
+        do {
+            actual = try derivePublicKey(seed)
+        } catch {
+            throw SecretKeyError(
+                reason: .malformed,
+                problem: ConfigProblem(file: path, line: nil, column: nil, field: "", message: "cannot derive the public key from the seed: \(error)"))
+        }
+        guard let slot = member.keySlot(of: actual) else {
+            let listed = member.nextPublicKey.map {
+                "public_key \(PublicKeyText.format(member.publicKey)) and next_public_key \(PublicKeyText.format($0))"
+            } ?? PublicKeyText.format(member.publicKey)
+            throw SecretKeyError(
+                reason: .mismatch,
+                problem: ConfigProblem(
+                    file: path, line: nil, column: nil, field: "",
+                    message: "this key's public key is \(PublicKeyText.format(actual)), but member `\(node.member)` in \(cluster.path) has \(listed) — put this node's key in the cluster file (`netheal-cluster keygen --show \(path)` prints it), or point secret_key_file at the right key"))
+        }
+        return LoadedMemberKey(seed: seed, slot: slot)
+    }
+}
+
+/// A node's secret key seed and which of its member's listed keys it matches.
+public struct LoadedMemberKey: Hashable, Sendable {
+    /// The 32-byte Ed25519 seed.
+    public var seed: [UInt8]
+    /// `.current` when it matches `public_key`, `.next` when it matches `next_public_key`.
+    public var slot: MemberKeySlot
+
+    public init(seed: [UInt8], slot: MemberKeySlot) {
+        self.seed = seed
+        self.slot = slot
+    }
 }
 
 /// Which of the two configuration files a file is, judged by its top-level keys.

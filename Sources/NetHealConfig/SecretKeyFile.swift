@@ -157,11 +157,19 @@ public struct SecretKeyError: Error, Hashable, Sendable, CustomStringConvertible
     /// The kinds of refusal.
     public enum Reason: Hashable, Sendable {
         case missing, permissionDenied, notRegularFile, insecurePermissions, wrongOwner, malformed, io
+        /// The key is well-formed but its public key is not the member's `public_key`.
+        case mismatch
     }
 
+    /// Why the file was refused.
     public var reason: Reason
     /// The problem, naming the file and the fix.
     public var problem: ConfigProblem
+
+    public init(reason: Reason, problem: ConfigProblem) {
+        self.reason = reason
+        self.problem = problem
+    }
 
     public var description: String { problem.description }
 }

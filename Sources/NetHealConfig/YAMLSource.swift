@@ -17,6 +17,10 @@ enum YAMLSource {
             problems.add(position(ofByte: offset, in: bytes), "", "the file is not valid UTF-8 — save it as UTF-8 text")
             return nil
         }
+        if let alias = YAMLAliasScan.firstAlias(in: bytes) {
+            problems.add(alias.mark, "", "YAML aliases (`*\(alias.name)`) are not supported in netheal configuration — write the value out")
+            return nil
+        }
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

@@ -99,6 +99,7 @@ struct ConfigCheckTests {
             let report = ConfigCheck.run(paths: [dir + "/node.yaml"], requireKeys: false)
             #expect(report.problems.count == 1)
             #expect(report.problems.first?.field == "secret_key_file")
+            #expect(report.problems.first?.message.contains("\(dir)/n2.key: this key's public key is ed25519:") == true)
             #expect(report.problems.first?.message.contains("but member `n1` in \(dir)/cluster.yaml has ed25519:") == true)
         }
     }

@@ -23,6 +23,11 @@ struct BrokenClusterTests {
         expectProblem(problems, field: "cluster_id", line: Fixtures.line(of: "cluster_id: other", in: text), mentions: ["duplicate key", "first at line 1"])
     }
 
+    @Test func duplicateKeyInAnotherQuotingIsStillADuplicate() {
+        let text = base + "\n\"cluster_id\": other\n"
+        expectProblem(Fixtures.clusterProblems(text), field: "cluster_id", line: Fixtures.line(of: "other", in: text), mentions: ["duplicate key", "first at line 1"])
+    }
+
     @Test func unknownKeySuggestsTheClosest() {
         let text = Fixtures.replacing("  failure_rounds: 4", with: "  failure_round: 4", in: base)
         let problems = Fixtures.clusterProblems(text)
@@ -125,6 +130,8 @@ struct BrokenClusterTests {
         ("failure_rounds: 4", "view_freshness: 3s", "protocol.view_freshness", "at least peer_silence_timeout"),
         ("failure_rounds: 4", "backoff_max: 10s", "protocol.backoff_max", "at least backoff_initial"),
         ("gossip_interval: 500ms", "gossip_interval: 2d", "protocol.gossip_interval", "a duration"),
+        ("failure_rounds: 4", "heal_intent_dwell: 200ms", "protocol.heal_intent_dwell", "at least gossip_interval"),
+        ("failure_rounds: 4", "max_concurrent_heals: 0", "protocol.max_concurrent_heals", "out of range"),
         ("failure_rounds: 4", "accuser_quorum_minimum: 3", "protocol.accuser_quorum_minimum", "2 peers"),
         ("isolation_policy: hold", "isolation_policy: hodl", "protocol.isolation_policy", "did you mean `hold`?"),
     ])

@@ -57,6 +57,58 @@ struct BrokenNodeTests {
         expectProblem(Fixtures.nodeProblems(text), field: "probe_targets[2]", line: 8, mentions: [expected])
     }
 
+    @Test func actionTimeoutMustBeShorterThanTheCoreDeadline() {
+        let text = Fixtures.replacing("timeout: 1m30s", with: "timeout: 5m", in: base)
+        expectProblem(Fixtures.nodeProblems(text), field: "heal_action.escalation[1].timeout", line: Fixtures.line(of: "timeout: 5m", in: text), mentions: ["`command` action may take 5m10s (1 × timeout 5m + verify_timeout 10s)", "heal_action_deadline (2m)"])
+        // A defaulted timeout (30 s) is reported at the step that takes it.
+        let cluster30 = Fixtures.cluster + "\n  heal_action_deadline: 30s\n"
+        let problems = Fixtures.nodeProblems(base, cluster: cluster30)
+        #expect(problems.map(\.field) == ["heal_action", "heal_action.escalation[0]", "heal_action.escalation[1].timeout"])
+        // Raising the deadline in the cluster file resolves it.
+        let cluster = Fixtures.cluster + "\n  heal_action_deadline: 10m\n"
+        #expect(throws: Never.self) { try Fixtures.parseNode(text, cluster: cluster) }
+    }
+
+    @Test func actionOptionsApplyOnlyToTheirKinds() {
+        let text = """
+            cluster_file: cluster.yaml
+            member: n1
+            interface: eth0
+            probe_targets: [gateway]
+            heal_action:
+              kind: ip-link
+              cycle: down-up
+              extra_arguments: [--force]
+              argv: [/bin/true]
+              fallback_restore: maybe
+            """
+        let problems = Fixtures.nodeProblems(text)
+        expectProblem(problems, field: "heal_action.cycle", line: 7, mentions: ["only to kinds `networkctl` and `nmcli`"])
+        expectProblem(problems, field: "heal_action.extra_arguments", line: 8, mentions: ["only to kinds `ifupdown`, `networkctl` and `nmcli`"])
+        expectProblem(problems, field: "heal_action.argv", line: 9, mentions: ["only to kind `command`"])
+        expectProblem(problems, field: "heal_action.fallback_restore", line: 10, mentions: ["write true or false"])
+        #expect(problems.count == 4)
+    }
+
+    @Test func networkctlOptionsAreRead() throws {
+        let text = """
+            cluster_file: cluster.yaml
+            member: n1
+            interface: eth0
+            probe_targets: [gateway]
+            heal_action: {kind: networkctl, cycle: down-up, extra_arguments: [--no-ask-password], verify_timeout: 20s, fallback_restore: false}
+            """
+        let action = try Fixtures.parseNode(text).node.healAction.primary
+        #expect(action == NodeSettings.HealAction(
+            kind: .networkctl, extraArguments: ["--no-ask-password"], cycle: .downUp, verifyTimeout: .seconds(20), fallbackRestore: false))
+        #expect(action.commandCount == 2 && action.worstCaseDuration == .seconds(80))
+    }
+
+    @Test func escalateAfterNeedsEscalationSteps() {
+        let text = "cluster_file: cluster.yaml\nmember: n1\ninterface: eth0\nprobe_targets: [gateway]\nheal_action: {kind: ifupdown, escalate_after: 2}\n"
+        expectProblem(Fixtures.nodeProblems(text), field: "heal_action.escalate_after", line: 5, mentions: ["no effect without `escalation`"])
+    }
+
     @Test func modeAndLogLevelAreChoices() {
         let text = Fixtures.replacing("mode: dry-run", with: "mode: dryrun\nlog_level: verbose", in: base)
         let problems = Fixtures.nodeProblems(text)

@@ -42,7 +42,8 @@ enum Fixtures {
             - ifupdown
             - kind: command
               argv: [/usr/local/sbin/heal-net, eth0]
-              timeout: 2m
+              timeout: 1m30s
+          escalate_after: 2
         metrics_listen: "[::1]:9465"
         mode: dry-run
         """

@@ -7,13 +7,28 @@ public struct ClusterRoster: Hashable, Sendable {
     public struct Member: Hashable, Sendable {
         /// Unique name, e.g. "n1" (the cluster file's `name`).
         public var name: String
-        /// Ed25519 public key, 32 bytes.
+        /// Ed25519 public key, 32 bytes (the cluster file's `public_key`).
         public var publicKey: [UInt8]
+        /// A second accepted Ed25519 public key while this member's key is being rotated (the cluster
+        /// file's `next_public_key`, 32 bytes, different from `publicKey`); nil outside a rotation.
+        /// Default nil. A view of this member is accepted when it verifies under either key
+        /// (docs/key-rotation.md).
+        public var nextPublicKey: [UInt8]?
 
-        public init(name: String, publicKey: [UInt8]) {
+        public init(name: String, publicKey: [UInt8], nextPublicKey: [UInt8]? = nil) {
             self.name = name
             self.publicKey = publicKey
+            self.nextPublicKey = nextPublicKey
         }
+
+        /// The keys a view of this member may be signed with, current first (one or two).
+        public var acceptedKeys: [[UInt8]] {
+            guard let nextPublicKey else { return [publicKey] }
+            return [publicKey, nextPublicKey]
+        }
+
+        /// True when `key` is one of `acceptedKeys`.
+        public func accepts(_ key: [UInt8]) -> Bool { key == publicKey || key == nextPublicKey }
     }
 
     /// The cluster id from the cluster file (1 to 64 bytes of UTF-8); views of another cluster are rejected.

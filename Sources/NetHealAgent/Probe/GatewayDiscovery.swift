@@ -1,0 +1,130 @@
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A default route through the managed interface, read from the kernel's routing table.
+public struct DefaultRoute: Hashable, Sendable, CustomStringConvertible {
+    /// The gateway (next hop). IPv6 link-local gateways carry the interface's scope id.
+    public var gateway: SocketAddress
+    /// The interface the route goes through.
+    public var interface: String
+    /// The route metric (lower wins).
+    public var metric: UInt32
+
+    public var description: String { "default via \(gateway.ipAddress ?? "?") dev \(interface) metric \(metric)" }
+}
+
+/// Finds the default gateway of an interface from `/proc/net/route` and `/proc/net/ipv6_route`.
+///
+/// The parsers are pure (text in, routes out); `discover` reads the files. Only usable default
+/// routes count: destination and prefix 0, flags UP and GATEWAY, not REJECT. Among several, the
+/// lowest metric wins, then the earliest line.
+public enum GatewayDiscovery {
+    /// `/proc/net/route`: the IPv4 routing table of the calling thread's network namespace is
+    /// `/proc/thread-self/net/route`; `/proc/net/route` is the process's.
+    public static let ipv4RoutePath = "/proc/net/route"
+    public static let ipv6RoutePath = "/proc/net/ipv6_route"
+
+    private static let flagUp: UInt32 = 0x0001
+    private static let flagGateway: UInt32 = 0x0002
+    private static let flagReject: UInt32 = 0x0200
+
+    /// The IPv4 default route via `interface` in `/proc/net/route` text, or nil.
+    ///
+    /// Columns: `Iface Destination Gateway Flags RefCnt Use Metric Mask …`, addresses as the
+    /// kernel's in-memory 32-bit value printed in hex (so byte order is the host's).
+    public static func ipv4DefaultRoute(procNetRoute text: String, interface: String) -> DefaultRoute? {
+        var best: DefaultRoute?
+        for line in text.split(separator: "\n").dropFirst() {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 8, fields[0] == interface,
+                let destination = UInt32(fields[1], radix: 16), destination == 0,
+                let gatewayValue = UInt32(fields[2], radix: 16), gatewayValue != 0,
+                let flags = UInt32(fields[3], radix: 16), flags & (flagUp | flagGateway) == flagUp | flagGateway,
+                flags & flagReject == 0,
+                let metric = UInt32(fields[6]),
+                let mask = UInt32(fields[7], radix: 16), mask == 0
+            else { continue }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = gatewayValue  // already the in-memory (network order) value
+            let route = DefaultRoute(gateway: SocketAddress(address), interface: interface, metric: metric)
+            if best == nil || metric < best!.metric { best = route }
+        }
+        return best
+    }
+
+    /// The IPv6 default route via `interface` in `/proc/net/ipv6_route` text, or nil.
+    ///
+    /// Columns: `dest destLen src srcLen gateway metric refcnt use flags iface`, addresses as 32 hex
+    /// digits in network order. `scopeID` gives link-local gateways their zone (the interface index).
+    public static func ipv6DefaultRoute(
+        procNetIPv6Route text: String, interface: String, scopeID: UInt32 = 0
+    )
+        -> DefaultRoute?
+    {
+        var best: DefaultRoute?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 10, fields[9] == interface,
+                let destination = hexBytes(fields[0]), destination.allSatisfy({ $0 == 0 }),
+                fields[1] == "00",
+                let gateway = hexBytes(fields[4]), !gateway.allSatisfy({ $0 == 0 }),
+                let metric = UInt32(fields[5], radix: 16),
+                let flags = UInt32(fields[8], radix: 16), flags & (flagUp | flagGateway) == flagUp | flagGateway,
+                flags & flagReject == 0
+            else { continue }
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: gateway) }
+            if gateway[0] == 0xFE && gateway[1] & 0xC0 == 0x80 { address.sin6_scope_id = scopeID }
+            let route = DefaultRoute(gateway: SocketAddress(address), interface: interface, metric: metric)
+            if best == nil || metric < best!.metric { best = route }
+        }
+        return best
+    }
+
+    /// Reads the routing tables and returns the default routes via `interface` (IPv4 first).
+    /// Missing files (no IPv6) give no route; other read errors are thrown.
+    public static func discover(
+        interface: String, ipv4Path: String = ipv4RoutePath, ipv6Path: String = ipv6RoutePath
+    ) throws -> [DefaultRoute] {
+        var routes: [DefaultRoute] = []
+        if let text = try readFile(ipv4Path), let route = ipv4DefaultRoute(procNetRoute: text, interface: interface) {
+            routes.append(route)
+        }
+        if let text = try readFile(ipv6Path) {
+            let scope = (try? Posix.interfaceIndex(interface)) ?? 0
+            if let route = ipv6DefaultRoute(procNetIPv6Route: text, interface: interface, scopeID: scope) {
+                routes.append(route)
+            }
+        }
+        return routes
+    }
+
+    private static func hexBytes(_ text: Substring) -> [UInt8]? {
+        guard text.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            guard let byte = UInt8(text[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+
+    /// The file's text, or nil when it does not exist.
+    private static func readFile(_ path: String) throws -> String? {
+        do {
+            return try Posix.readSmallFile(path, limit: 1 << 20)
+        } catch let error as SyscallError where error.errno.code == ENOENT {
+            return nil
+        }
+    }
+}

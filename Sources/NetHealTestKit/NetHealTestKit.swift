@@ -1,2 +1,0 @@
-// NetHealTestKit: see Package.swift for this layer's role.
-import NetHealCore

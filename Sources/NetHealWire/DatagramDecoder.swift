@@ -1,0 +1,203 @@
+import NetHealCore
+
+/// The verified content of one accepted datagram.
+public struct DecodedDatagram: Hashable, Sendable {
+    /// The sender's own view (the first view): proof of direct contact with its origin.
+    public var sender: SignedView
+    /// Relayed views that were newer than their watermark and verified, in datagram order.
+    public var relayed: [SignedView]
+    /// Relayed views not newer than their origin's watermark: skipped without verifying, never trusted.
+    public var skippedRelayed: Int
+
+    /// The sender's view followed by the accepted relayed views.
+    public var views: [SignedView] { [sender] + relayed }
+}
+
+/// Decodes and verifies datagrams for one roster. Total and pure: any bytes give either verified views
+/// or one `WireError`; nothing is partially accepted; watermarks change only on success.
+public struct DatagramDecoder: Sendable {
+    /// The roster views must belong to (cluster id, member count, public keys: a view verifies under
+    /// its origin's `publicKey` or, during a key rotation, its `nextPublicKey`).
+    public let roster: ClusterRoster
+    private let clusterID: [UInt8]
+    private let verifier: any SignatureVerifier
+
+    /// A decoder for `roster`, checking signatures with `verifier`.
+    public init(roster: ClusterRoster, verifier: some SignatureVerifier) {
+        self.roster = roster
+        self.clusterID = Array(roster.clusterID.utf8)
+        self.verifier = verifier
+    }
+
+    /// Decodes `bytes` (docs/protocol.md §5, validation order). On success the watermarks of every
+    /// accepted view's origin are advanced to its version; on failure they are left unchanged.
+    public func decode(
+        _ bytes: some Collection<UInt8>, watermarks: inout ViewWatermarks
+    ) -> Result<DecodedDatagram, WireError> {
+        if let slice = bytes as? ArraySlice<UInt8> { return decode(slice: slice, watermarks: &watermarks) }
+        if let array = bytes as? [UInt8] { return decode(slice: array[...], watermarks: &watermarks) }
+        let count = bytes.count
+        guard count <= WireFormat.maxDatagramBytes else { return .failure(.oversize(byteCount: count)) }
+        return decode(slice: Array(bytes)[...], watermarks: &watermarks)
+    }
+
+    // MARK: Steps
+
+    /// The fixed fields of one view, read during the structural pass (no allocation per view).
+    private struct Header {
+        var start: Int
+        var origin: MemberIndex
+        var version: ViewVersion
+        var time: UInt64
+        var digest: UInt64
+        var upstream: UpstreamHealth
+        var decision: DecisionState
+        var skipped = false
+    }
+
+    private func decode(slice: ArraySlice<UInt8>, watermarks: inout ViewWatermarks) -> Result<DecodedDatagram, WireError> {
+        guard slice.count <= WireFormat.maxDatagramBytes else { return .failure(.oversize(byteCount: slice.count)) }
+        var headers: [Header]
+        switch slice.withUnsafeBytes({ parseStructure($0) }) {
+        case .success(let parsed): headers = parsed
+        case .failure(let error): return .failure(error)
+        }
+        // Freshness: the sender's view must be news; stale relayed copies are skipped unverified.
+        let first = headers[0]
+        if !watermarks.isNewer(first.version, than: first.origin) {
+            return .failure(.replayed(
+                origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
+        }
+        for i in headers.indices.dropFirst() where !watermarks.isNewer(headers[i].version, than: headers[i].origin) {
+            headers[i].skipped = true
+        }
+        // Signatures of every view that would be accepted; one failure rejects the datagram.
+        let size = viewBytes
+        let base = slice.startIndex
+        for h in headers where !h.skipped {
+            let signed = (base + h.start)..<(base + h.start + size - WireFormat.signatureBytes)
+            let signature = signed.upperBound..<(base + h.start + size)
+            // The current key first; a member in key rotation also has a next key, tried only when
+            // the current one fails (at most one extra verification, docs/key-rotation.md).
+            let member = roster.members[h.origin.int]
+            let verified =
+                verifier.verify(signature: slice[signature], message: slice[signed], publicKey: member.publicKey)
+                || (member.nextPublicKey.map { verifier.verify(signature: slice[signature], message: slice[signed], publicKey: $0) }
+                    ?? false)
+            guard verified else { return .failure(.badSignature(origin: h.origin)) }
+        }
+        // Accept: materialize the views, then advance the watermarks.
+        var accepted: [SignedView] = []
+        accepted.reserveCapacity(headers.count)
+        for h in headers where !h.skipped {
+            let bytes = Array(slice[(base + h.start)..<(base + h.start + size)])
+            accepted.append(SignedView(view: view(from: h, bytes: bytes), bytes: bytes))
+        }
+        for view in accepted { watermarks.advance(view.origin, to: view.version) }
+        return .success(DecodedDatagram(
+            sender: accepted[0], relayed: Array(accepted.dropFirst()), skippedRelayed: headers.count - accepted.count))
+    }
+
+    /// Length of every valid view for this roster.
+    private var viewBytes: Int { WireFormat.viewBytes(clusterIDBytes: clusterID.count, memberCount: roster.count) }
+
+    /// Checks everything but freshness and signatures: header, then each view field by field, then the end.
+    private func parseStructure(_ raw: UnsafeRawBufferPointer) -> Result<[Header], WireError> {
+        var reader = ByteReader(raw)
+        guard reader.remaining >= WireFormat.headerBytes else { return .failure(.truncated) }
+        guard reader.bytesEqual(WireFormat.magic, at: 0) else { return .failure(.badMagic) }
+        _ = reader.skip(WireFormat.magic.count)
+        guard let version = reader.u8(), let count = reader.u8() else { return .failure(.truncated) }
+        guard version == WireFormat.version else { return .failure(.badVersion(version)) }
+        guard count > 0 else { return .failure(.noViews) }
+        var headers: [Header] = []
+        headers.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            switch parseView(&reader, after: headers) {
+            case .success(let header): headers.append(header)
+            case .failure(let error): return .failure(error)
+            }
+        }
+        guard reader.remaining == 0 else { return .failure(.trailingBytes(count: reader.remaining)) }
+        return .success(headers)
+    }
+
+    private func parseView(_ reader: inout ByteReader, after earlier: [Header]) -> Result<Header, WireError> {
+        let start = reader.offset
+        guard let version = reader.u8() else { return .failure(.truncated) }
+        guard version == WireFormat.version else { return .failure(.badVersion(version)) }
+        guard let idLength = reader.u8() else { return .failure(.truncated) }
+        guard WireFormat.clusterIDBytes.contains(Int(idLength)), Int(idLength) == clusterID.count else {
+            return .failure(.unknownCluster)
+        }
+        guard let idStart = reader.skip(Int(idLength)) else { return .failure(.truncated) }
+        guard reader.bytesEqual(clusterID, at: idStart) else { return .failure(.unknownCluster) }
+        guard let originRaw = reader.u16() else { return .failure(.truncated) }
+        guard Int(originRaw) < roster.count else { return .failure(.unknownOrigin(originRaw)) }
+        let origin = MemberIndex(rawValue: originRaw)
+        if earlier.contains(where: { $0.origin == origin }) { return .failure(.duplicateOrigin(origin)) }
+        guard let incarnation = reader.u64(), let sequence = reader.u64(), let time = reader.u64(),
+            let digest = reader.u64(), let upstreamRaw = reader.u8()
+        else { return .failure(.truncated) }
+        guard let upstream = UpstreamHealth(rawValue: upstreamRaw) else { return .failure(.badUpstreamHealth(upstreamRaw)) }
+        guard let decisionRaw = reader.u8() else { return .failure(.truncated) }
+        guard let decision = DecisionState(rawValue: decisionRaw) else { return .failure(.badDecisionState(decisionRaw)) }
+        guard let memberCount = reader.u16() else { return .failure(.truncated) }
+        guard Int(memberCount) == roster.count else {
+            return .failure(.memberCountMismatch(got: Int(memberCount), expected: roster.count))
+        }
+        guard let bitmap = reader.skip(WireFormat.bitmapBytes(memberCount: roster.count)) else {
+            return .failure(.truncated)
+        }
+        if let error = checkBitmap(reader.raw, at: bitmap, origin: origin) { return .failure(error) }
+        guard reader.skip(WireFormat.signatureBytes) != nil else { return .failure(.truncated) }
+        return .success(Header(
+            start: start, origin: origin, version: ViewVersion(incarnation: incarnation, sequence: sequence),
+            time: time, digest: digest, upstream: upstream, decision: decision))
+    }
+
+    /// Padding bits zero, `self` (binary 11) in the origin's slot and in no other.
+    private func checkBitmap(_ raw: UnsafeRawBufferPointer, at start: Int, origin: MemberIndex) -> WireError? {
+        let n = roster.count
+        let byteCount = WireFormat.bitmapBytes(memberCount: n)
+        let usedInLast = n & 3
+        if usedInLast != 0, raw[start + byteCount - 1] & (0xFF << UInt8(usedInLast * 2)) != 0 {
+            return .nonZeroPadding
+        }
+        let originByte = origin.int >> 2
+        let originBit = UInt8(1) << UInt8((origin.int & 3) * 2)
+        for k in 0..<byteCount {
+            let b = raw[start + k]
+            var selfSlots = b & (b >> 1) & 0x55  // bit 2j set when slot j of this byte is 11
+            if k == originByte {
+                guard selfSlots & originBit != 0 else { return .badSelfSlot(origin: origin) }
+                selfSlots &= ~originBit
+            }
+            if selfSlots != 0 { return .badSelfSlot(origin: origin) }
+        }
+        return nil
+    }
+
+    private static let reachTable: [Reach] = [.unknown, .reachable, .unreachable, .isSelf]
+
+    /// The view of an accepted header; `bytes` is its complete signed encoding.
+    private func view(from h: Header, bytes: [UInt8]) -> ReachabilityView {
+        let n = roster.count
+        let bitmapStart = 2 + clusterID.count + WireFormat.bitmapDelta
+        let reach = [Reach](unsafeUninitializedCapacity: n) { buffer, initialized in
+            bytes.withUnsafeBufferPointer { raw in
+                Self.reachTable.withUnsafeBufferPointer { table in
+                    for slot in 0..<n {
+                        let byte = raw[bitmapStart + (slot >> 2)]
+                        buffer.initializeElement(at: slot, to: table[Int(byte >> UInt8((slot & 3) * 2)) & 3])
+                    }
+                }
+            }
+            initialized = n
+        }
+        return ReachabilityView(
+            origin: h.origin, incarnation: h.version.incarnation, sequence: h.version.sequence,
+            originTimeMillis: h.time, configDigest: h.digest, upstream: h.upstream, decision: h.decision,
+            reach: reach)
+    }
+}

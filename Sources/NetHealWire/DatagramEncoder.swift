@@ -1,0 +1,165 @@
+import NetHealCore
+
+/// Why a view could not be signed or a datagram not built. These are bugs or configuration errors on
+/// the sending node (the decoder on every peer would reject such a view), never caused by peers.
+public enum EncodeError: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
+    /// The roster's cluster id is not 1 to 64 bytes of UTF-8.
+    case badClusterID(byteCount: Int)
+    /// The view's origin is not a member of the roster.
+    case unknownOrigin(MemberIndex)
+    /// The view's `reach` has a different length than the roster.
+    case memberCountMismatch(got: Int, expected: Int)
+    /// `reach[origin]` is not `.isSelf`, or another slot is.
+    case badSelfSlot(origin: MemberIndex)
+    /// The signer's public key is neither the roster's `publicKey` nor `nextPublicKey` of the view's
+    /// origin (wrong secret key file?).
+    case signerKeyMismatch(origin: MemberIndex)
+    /// The signer returned a signature that is not 64 bytes.
+    case badSignatureLength(Int)
+    /// Even the sender's view alone exceeds 1,400 bytes: the roster is too large for the wire format.
+    case tooLarge(byteCount: Int)
+
+    public var description: String {
+        switch self {
+        case .badClusterID(let n): "cluster id is \(n) bytes of UTF-8; it must be 1 to 64"
+        case .unknownOrigin(let o): "view origin \(o) is not in the roster"
+        case .memberCountMismatch(let got, let expected): "view has \(got) reach slots, roster has \(expected) members"
+        case .badSelfSlot(let o): "view of \(o): reach[origin] must be self and no other slot may be"
+        case .signerKeyMismatch(let o): "the signer's public key is not the roster's key of \(o) (wrong secret key file?)"
+        case .badSignatureLength(let n): "signer returned \(n) signature bytes, expected 64"
+        case .tooLarge(let n): "one view is \(n) bytes with its header; the limit is \(WireFormat.maxDatagramBytes)"
+        }
+    }
+}
+
+/// A datagram ready to send, and what went into it.
+public struct EncodedDatagram: Hashable, Sendable {
+    /// The datagram bytes (at most 1,400).
+    public var bytes: [UInt8]
+    /// The sender's freshly signed view (the first view of the datagram).
+    public var sender: SignedView
+    /// How many relayed views the datagram carries.
+    public var relayedCount: Int
+    /// How many of the offered relayed views were left out: they did not fit in 1,400 bytes, were of the
+    /// sender itself, repeated an earlier origin, or were not encoded for this roster (cluster id, size).
+    public var droppedRelayed: Int
+}
+
+/// Signs views and builds datagrams for one roster. Pure: signing is done by the injected `ViewSigner`.
+public struct DatagramEncoder: Sendable {
+    /// The roster every view is encoded for (cluster id, member count, public keys).
+    public let roster: ClusterRoster
+    private let clusterID: [UInt8]
+
+    /// An encoder for `roster`. Problems with the roster are reported by `sign`/`encode`.
+    public init(roster: ClusterRoster) {
+        self.roster = roster
+        self.clusterID = Array(roster.clusterID.utf8)
+    }
+
+    /// The byte length of every view of this roster.
+    public var viewBytes: Int { WireFormat.viewBytes(clusterIDBytes: clusterID.count, memberCount: roster.count) }
+
+    /// Encodes and signs `view` (docs/protocol.md, "Signed view"): its fields, then `signer`'s signature.
+    public func sign(_ view: ReachabilityView, with signer: some ViewSigner) throws(EncodeError) -> SignedView {
+        try check(view, signer: signer)
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(viewBytes)
+        appendFields(of: view, to: &bytes)
+        let signature = signer.sign(bytes[...])
+        guard signature.count == WireFormat.signatureBytes else { throw .badSignatureLength(signature.count) }
+        bytes.append(contentsOf: signature)
+        return SignedView(view: view, bytes: bytes)
+    }
+
+    /// A datagram with `view` (signed now by `signer`) first, then as many of `relayed` as fit, in the
+    /// given order (put the most useful first). Relayed views are copied byte for byte.
+    public func encode(
+        _ view: ReachabilityView, signer: some ViewSigner, relaying relayed: [SignedView] = []
+    ) throws(EncodeError) -> EncodedDatagram {
+        let own = try sign(view, with: signer)
+        let size = viewBytes
+        let capacity = WireFormat.viewsPerDatagram(clusterIDBytes: clusterID.count, memberCount: roster.count)
+        var chosen: [SignedView] = []
+        var seen = Array(repeating: false, count: roster.count)
+        seen[view.origin.int] = true
+        for candidate in relayed where chosen.count + 1 < capacity {
+            let origin = candidate.origin.int
+            guard origin < roster.count, !seen[origin], isEncodedForThisRoster(candidate.bytes) else { continue }
+            seen[origin] = true
+            chosen.append(candidate)
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(WireFormat.headerBytes + size * (1 + chosen.count))
+        bytes.append(contentsOf: WireFormat.magic)
+        bytes.append(WireFormat.version)
+        bytes.append(UInt8(1 + chosen.count))
+        bytes.append(contentsOf: own.bytes)
+        for v in chosen { bytes.append(contentsOf: v.bytes) }
+        return EncodedDatagram(
+            bytes: bytes, sender: own, relayedCount: chosen.count, droppedRelayed: relayed.count - chosen.count)
+    }
+
+    // MARK: Fields
+
+    /// True when `bytes` has this roster's view length, cluster id and member count (a view kept from
+    /// before a cluster file change would make every receiver reject the whole datagram).
+    private func isEncodedForThisRoster(_ bytes: [UInt8]) -> Bool {
+        let idCount = clusterID.count
+        guard bytes.count == viewBytes, bytes[1] == UInt8(truncatingIfNeeded: idCount),
+            bytes[2..<(2 + idCount)].elementsEqual(clusterID)
+        else { return false }
+        let countAt = 2 + idCount + WireFormat.memberCountDelta
+        return Int(bytes[countAt]) << 8 | Int(bytes[countAt + 1]) == roster.count
+    }
+
+    private func check(_ view: ReachabilityView, signer: some ViewSigner) throws(EncodeError) {
+        guard WireFormat.clusterIDBytes.contains(clusterID.count) else { throw .badClusterID(byteCount: clusterID.count) }
+        guard let member = roster.member(view.origin) else { throw .unknownOrigin(view.origin) }
+        guard view.reach.count == roster.count else {
+            throw .memberCountMismatch(got: view.reach.count, expected: roster.count)
+        }
+        for (slot, reach) in view.reach.enumerated() where (reach == .isSelf) != (slot == view.origin.int) {
+            throw .badSelfSlot(origin: view.origin)
+        }
+        guard member.accepts(signer.publicKey) else { throw .signerKeyMismatch(origin: view.origin) }
+        guard WireFormat.headerBytes + viewBytes <= WireFormat.maxDatagramBytes else {
+            throw .tooLarge(byteCount: WireFormat.headerBytes + viewBytes)
+        }
+    }
+
+    /// Appends every field of the view (everything the signature covers), big-endian.
+    private func appendFields(of view: ReachabilityView, to bytes: inout [UInt8]) {
+        bytes.append(WireFormat.version)
+        bytes.append(UInt8(clusterID.count))
+        bytes.append(contentsOf: clusterID)
+        bytes.appendBigEndian(view.origin.rawValue)
+        bytes.appendBigEndian(view.incarnation)
+        bytes.appendBigEndian(view.sequence)
+        bytes.appendBigEndian(view.originTimeMillis)
+        bytes.appendBigEndian(view.configDigest)
+        bytes.append(view.upstream.rawValue)
+        bytes.append(view.decision.rawValue)
+        bytes.appendBigEndian(UInt16(view.reach.count))
+        var byte: UInt8 = 0
+        for (slot, reach) in view.reach.enumerated() {
+            byte |= reach.rawValue << UInt8((slot & 3) * 2)
+            if slot & 3 == 3 {
+                bytes.append(byte)
+                byte = 0
+            }
+        }
+        if view.reach.count & 3 != 0 { bytes.append(byte) }
+    }
+}
+
+extension [UInt8] {
+    /// Appends `value` most significant byte first.
+    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        var shift = T.bitWidth - 8
+        while shift >= 0 {
+            append(UInt8(truncatingIfNeeded: value >> shift))
+            shift -= 8
+        }
+    }
+}

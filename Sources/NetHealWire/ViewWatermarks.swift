@@ -1,0 +1,47 @@
+import NetHealCore
+
+/// The highest `ViewVersion` accepted so far from each member: the decoder's replay protection.
+///
+/// The shell keeps one value per process and passes it `inout` to `DatagramDecoder.decode`, which
+/// advances it only when a datagram is accepted. A view is accepted only when it is strictly newer
+/// than its origin's watermark. Watermarks live in memory: after a restart every member's next view is
+/// accepted once, which is safe because views carry no time-sensitive commands and the origin's
+/// incarnation has moved on (docs/protocol.md, "Replay rules").
+public struct ViewWatermarks: Hashable, Sendable {
+    /// `nil`: nothing accepted from that member yet (any version is newer).
+    private var versions: [ViewVersion?]
+
+    /// Empty watermarks for a roster of `memberCount` members (more are added on demand).
+    public init(memberCount: Int = 0) {
+        versions = Array(repeating: nil, count: max(0, memberCount))
+    }
+
+    /// The version that marks a member as pinned: no view is ever newer.
+    public static let pinnedVersion = ViewVersion(incarnation: .max, sequence: .max)
+
+    /// The highest version accepted from `member`, or nil when none was.
+    public subscript(member: MemberIndex) -> ViewVersion? {
+        member.int < versions.count ? versions[member.int] : nil
+    }
+
+    /// True when a view of `member` at `version` would be newer than the watermark.
+    public func isNewer(_ version: ViewVersion, than member: MemberIndex) -> Bool {
+        guard let mark = self[member] else { return true }
+        return version > mark
+    }
+
+    /// Never accept views of `member` again (the local node pins itself: its own views relayed back,
+    /// or a forged copy of them, must never be taken as news).
+    public mutating func pin(_ member: MemberIndex) {
+        advance(member, to: Self.pinnedVersion)
+    }
+
+    /// Raises `member`'s watermark to `version` (never lowers it).
+    public mutating func advance(_ member: MemberIndex, to version: ViewVersion) {
+        if member.int >= versions.count {
+            versions.append(contentsOf: repeatElement(nil, count: member.int + 1 - versions.count))
+        }
+        if let mark = versions[member.int], mark >= version { return }
+        versions[member.int] = version
+    }
+}
