@@ -4,7 +4,8 @@ import Foundation
 public enum LabScenarios {
     /// Every scenario, in the order `lab scenario all` runs them.
     public static let all: [LabScenario] = [
-        wedge, upstreamOutage, partition, wedgeDuringOutage, loss, killMidHeal, rackUplink, naiveUpstreamOutage,
+        wedge, upstreamOutage, partition, wedgeDuringOutage, loss, killMidHeal, rackUplink, wedgeSeries,
+        naiveUpstreamOutage,
     ]
 
     /// The scenario named `name`.
@@ -176,6 +177,26 @@ public enum LabScenarios {
         run.fleet.lift(cut)
         try run.sleep(5)
         run.checkNoCycles(since: start, "zero interface cycles during the rack uplink failure")
+        run.checkInterfacesIntact()
+    }
+
+    /// Every node wedged in turn (one at a time): medians of fault→cycle, fault→restored, fault→peers.
+    public static let wedgeSeries = LabScenario(
+        name: "wedge-series",
+        summary: "each node in turn has its address flushed: each heals once, medians of the heal figures",
+        needsAgents: true
+    ) { run, settings in
+        try run.startAgents(binary: settings.binary)
+        let start = Date()
+        for node in run.fleet.nodes {
+            let before = Date()
+            try run.wedgeAndMeasure(node.name)
+            try run.sleep(5)
+            let others = run.fleet.nodes.filter { $0.name != node.name }.map(\.name)
+            run.checkNoCycles(others, since: before, "while \(node.name) was wedged no other node cycled")
+        }
+        let counts = run.fleet.nodes.map { run.fleet.cycles(node: $0.name, since: start) }
+        run.check(counts.allSatisfy { $0 == 1 }, "every node cycled exactly once (\(counts.map(String.init).joined(separator: " ")))")
         run.checkInterfacesIntact()
     }
 
