@@ -12,6 +12,8 @@ public struct AgentStatus: Sendable, Hashable {
     public var reason: String?
     /// The one-line fleet diagnosis, e.g. `upstream outage: 5/5 fail upstream, LAN intact`.
     public var diagnosis: String?
+    /// The most recent heal's reason and outcome (`heals[]`), if any.
+    public var lastHeal: String?
     /// How this agent reaches each member (`members[].reach`: `reachable`, `unreachable`, …), by name.
     public var reach: [String: String] = [:]
 
@@ -27,6 +29,9 @@ public struct AgentStatus: Sendable, Hashable {
         rule = Self.find(["rule"], in: decision) ?? Self.find(["rule"], in: object)
         reason = Self.find(["reason"], in: decision) ?? Self.find(["reason"], in: object)
         diagnosis = Self.find(["diagnosis", "fleet_diagnosis", "fleetDiagnosis"], in: object)
+        if let heal = (object["heals"] as? [[String: Any]])?.last, let reason = heal["reason"] as? String {
+            lastHeal = reason + ((heal["outcome"] as? String).map { " → \($0)" } ?? "")
+        }
         for member in object["members"] as? [[String: Any]] ?? [] {
             if let name = member["name"] as? String, let reach = member["reach"] as? String { self.reach[name] = reach }
         }

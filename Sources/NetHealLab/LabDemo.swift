@@ -52,6 +52,7 @@ public enum LabDemo {
         say(fleet.statusText(try run.node("n3")))
         let toCycle = run.figures.values("fault→cycle").first.map { String(format: "%.1f s", $0) } ?? "-"
         let toRestored = run.figures.values("fault→restored").first.map { String(format: "%.1f s", $0) } ?? "-"
+        if let why = fleet.status(try run.node("n3"))?.lastHeal { say(">> why n3 cycled its interface: \(why)") }
         say(healed
             ? ">> n3 healed itself: interface cycled \(toCycle) after the fault, upstream reachable again after \(toRestored); no other node cycled."
             : ">> UNEXPECTED: n3 was not healed (see the timeline above).")
