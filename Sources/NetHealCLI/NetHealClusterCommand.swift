@@ -5,7 +5,10 @@ public struct NetHealClusterCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "netheal-cluster",
         abstract: "Heal this node's network interface only when the fleet agrees the fault is here.",
-        subcommands: [KeygenCommand.self, ConfigCommand.self, FleetCommand.self, LabCommand.self]
+        subcommands: [
+            RunCommand.self, StatusCommand.self, CheckCommand.self, ControlCommand.self, KeygenCommand.self,
+            ConfigCommand.self, FleetCommand.self, LabCommand.self,
+        ]
     )
 
     public init() {}

@@ -13,12 +13,16 @@ public struct HealStartup: Sendable {
     /// The report of the completed unfinished heal, or nil when there was none.
     public var recovery: HealReport?
 
-    /// Runs the start sequence. Throws when the state directory is unusable (refused or
-    /// unwritable) or the action is invalid; the agent must not start then.
+    /// Runs the start sequence. Throws when the action or interface name is invalid (checked
+    /// before anything is touched) or the state directory is unusable (refused or unwritable);
+    /// the agent must not start then.
     public static func run(
         stateDirectory: String, interface: String, action: HealActionSpec, runner: CommandRunner = CommandRunner(),
         logger: Logger = Logger(label: "netheal.heal")
     ) async throws -> HealStartup {
+        // Settings first: a bad action or interface name must fail before the state directory is
+        // created or the incarnation counted up (nothing changed on the host).
+        try InterfaceHealer.validate(interface: interface, action: action)
         let store = try StateStore(directory: stateDirectory, logger: logger)
         let incarnation = try store.nextIncarnation()
         let healer = try InterfaceHealer(interface: interface, action: action, store: store, runner: runner, logger: logger)

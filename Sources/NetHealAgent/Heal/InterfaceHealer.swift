@@ -36,10 +36,7 @@ public actor InterfaceHealer {
         interface: String, action: HealActionSpec, store: StateStore, runner: CommandRunner = CommandRunner(),
         logger: Logger = Logger(label: "netheal.heal"), wallClock: @escaping @Sendable () -> Date = { Date() }
     ) throws(HealActionError) {
-        try action.validate()
-        guard !interface.isEmpty, !interface.contains("/"), !interface.contains(" ") else {
-            throw HealActionError(field: "interface", message: "'\(interface)' is not an interface name")
-        }
+        try Self.validate(interface: interface, action: action)
         self.interface = interface
         self.action = action
         self.store = store
@@ -53,6 +50,15 @@ public actor InterfaceHealer {
         })
         self.journalCorruption = corruption
         if case .loaded(let snapshot) = store.load(.baseline(interface: interface)) { self.baseline = snapshot }
+    }
+
+    /// Checks the interface name and the action (pure; no state or host is touched), so a start
+    /// with a bad setting fails before anything changes.
+    public static func validate(interface: String, action: HealActionSpec) throws(HealActionError) {
+        try action.validate()
+        guard !interface.isEmpty, !interface.contains("/"), !interface.contains(" ") else {
+            throw HealActionError(field: "interface", message: "'\(interface)' is not an interface name")
+        }
     }
 
     // MARK: Snapshots
@@ -192,6 +198,14 @@ public actor InterfaceHealer {
                 reason: "heal journal was corrupt (\(corruption.reason)); checking the interface",
                 target: target, startedAtMillis: nowMillis(), incarnation: incarnation)
             journal.append(HealJournalEntry(intent: intent))
+            // Persist the check before it acts: the corrupt journal has been set aside, so if this
+            // recovery is killed (e.g. a hanging ifup and the watchdog), the next start must still
+            // find an unfinished heal to complete. A failed write does not stop the repair.
+            do {
+                try store.save(journal, to: .healJournal)
+            } catch {
+                logger.error("cannot record the interface check", metadata: ["id": "\(intent.id)", "error": "\(error)"])
+            }
         } else {
             return nil
         }

@@ -55,8 +55,9 @@ enum StateFileIO {
     }
 
     /// Reads a whole regular file (no symlinks), at most `limit` bytes. `nil` when it does not exist.
+    /// Opened non-blocking: a FIFO in a state file's place must be reported, not block the start.
     static func readFile(path: String, limit: Int) throws(StateStoreError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw .io(path: path, operation: "open", errno: errno)

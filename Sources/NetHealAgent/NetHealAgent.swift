@@ -1,1 +1,0 @@
-// NetHealAgent: see Package.swift for this layer's role.
