@@ -53,9 +53,16 @@ public enum LabDemo {
         let toCycle = run.figures.values("fault→cycle").first.map { String(format: "%.1f s", $0) } ?? "-"
         let toRestored = run.figures.values("fault→restored").first.map { String(format: "%.1f s", $0) } ?? "-"
         if let why = fleet.status(try run.node("n3"))?.lastHeal { say(">> why n3 cycled its interface: \(why)") }
-        say(healed
-            ? ">> n3 healed itself: interface cycled \(toCycle) after the fault, upstream reachable again after \(toRestored); no other node cycled."
-            : ">> UNEXPECTED: n3 was not healed (see the timeline above).")
+        let toPeers = run.figures.values("fault→peers see it reachable").first.map { String(format: "%.1f s", $0) } ?? "-"
+        if healed.healed {
+            say(">> n3 healed itself: interface cycled \(toCycle) after the fault, upstream reachable again after \(toRestored),"
+                + " every peer hears it again after \(toPeers); no other node cycled.")
+        } else if healed.cycled && healed.restored {
+            say(">> UNEXPECTED: n3 cycled its interface (\(toCycle)) and reaches upstream again (\(toRestored)),"
+                + " but its peers still do not hear it: its gossip did not resume after the heal.")
+        } else {
+            say(">> UNEXPECTED: n3 was not healed (cycled: \(healed.cycled), upstream again: \(healed.restored)); see the timeline above.")
+        }
         run.finish()
         say("\n-- figures")
         say(run.figures.rendered())

@@ -100,10 +100,10 @@ public final class LabScenarioRun: @unchecked Sendable {
 
     // MARK: - Fault helpers
 
-    /// Injects a wedge and measures fault→cycle and fault→restored (own pings of the stand-in from
-    /// the node). Returns whether the node was cycled and restored within `timeout`.
+    /// Injects a wedge and measures fault→cycle, fault→restored (own pings of the stand-in from the
+    /// node) and fault→peers see it reachable (their `status`), each within `timeout`.
     @discardableResult
-    public func wedgeAndMeasure(_ name: String, kind: LabFault.WedgeKind = .flush, timeout: Double = 45) throws -> Bool {
+    public func wedgeAndMeasure(_ name: String, kind: LabFault.WedgeKind = .flush, timeout: Double = 45) throws -> WedgeOutcome {
         let node = try self.node(name)
         let handle = try fleet.inject(.wedge(node: name, kind: kind))
         let cycled = try waitUntil(timeout: timeout) { !fleet.timeline.events(.linkDown, node: name, since: handle.injectedAt).isEmpty }
@@ -119,7 +119,7 @@ public final class LabScenarioRun: @unchecked Sendable {
         check(restored != nil, "\(name)'s connectivity is restored (ping \(LabTopology.standIn) from \(name))")
         let seen = try peersSee(name, timeout: timeout)
         if let seen { figures.add("fault→peers see it reachable", seen.timeIntervalSince(handle.injectedAt)) }
-        return cycled != nil && restored != nil && seen != nil
+        return WedgeOutcome(cycled: cycled != nil, restored: restored != nil, peersSeeIt: seen != nil)
     }
 
     /// Waits until every other agent's status shows `name` reachable again; checks and returns when.
@@ -151,4 +151,16 @@ public final class LabScenarioRun: @unchecked Sendable {
         check(broken.isEmpty, "every managed interface is up with its address and default route"
             + (broken.isEmpty ? "" : " — not: \(broken.map(\.name).joined(separator: ", "))"))
     }
+}
+
+/// What became of a wedged node.
+public struct WedgeOutcome: Sendable, Hashable {
+    /// Its interface went down (and up).
+    public var cycled: Bool
+    /// It reached the stand-in again.
+    public var restored: Bool
+    /// Every peer's status listed it reachable again.
+    public var peersSeeIt: Bool
+    /// All three.
+    public var healed: Bool { cycled && restored && peersSeeIt }
 }
