@@ -1,1 +1,0 @@
-// NetHealLab: see Package.swift for this layer's role.
