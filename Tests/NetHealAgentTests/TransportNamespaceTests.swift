@@ -59,4 +59,42 @@ struct TransportNamespaceTests {
         try await loopsA.shutdownGracefully()
         try await loopsB.shutdownGracefully()
     }
+
+    /// A heal flushes and restores the interface's address. Sends in between fail and NIO closes
+    /// the datagram socket; the transport must bind it again, or the healed node stays mute and deaf.
+    @Test func aSocketClosedWhileTheAddressWasGoneIsReopenedOnceItIsBack() async throws {
+        let lab = try ProbeLab()
+        defer { lab.destroy() }
+        let loopsA = try lab.run(in: lab.nsA) { MultiThreadedEventLoopGroup(numberOfThreads: 1) }
+        let loopsB = try lab.run(in: lab.nsB) { MultiThreadedEventLoopGroup(numberOfThreads: 1) }
+        let a = try await GossipTransport.bind([try .init(ipAddress: lab.addressA, port: 0)], group: loopsA)
+        let b = try await GossipTransport.bind([try .init(ipAddress: lab.addressB, port: 0)], group: loopsB)
+
+        // The wedge: the address is gone, sends fail (and NIO closes the socket).
+        try lab.ip(lab.nsA, "-4", "addr", "flush", "dev", lab.vethA)
+        for _ in 0..<3 { await a.send([1], to: b.localAddresses) }
+        #expect(a.counters.sendErrors >= 1)
+
+        // The heal puts the address back; within a couple of rounds a's socket works again.
+        try lab.ip(lab.nsA, "addr", "add", "\(lab.addressA)/24", "dev", lab.vethA)
+        var delivered = false
+        for round in 0..<8 where !delivered {
+            if round > 0 { try await Task.sleep(for: .milliseconds(500)) }
+            let report = await a.send([UInt8(round)], to: b.localAddresses)
+            delivered = report.sent == b.localAddresses
+        }
+        #expect(delivered, "a's gossip resumed after the address came back")
+        #expect(a.counters.socketsReopened >= 1)
+        let atB = await collect(b.inbound, count: 1)
+        #expect(atB.count == 1)
+        // And a hears b again on the reopened socket.
+        await b.send([9], to: a.localAddresses)
+        let atA = await collect(a.inbound, count: 1)
+        #expect(atA.map(\.bytes) == [[9]])
+
+        await a.close()
+        await b.close()
+        try await loopsA.shutdownGracefully()
+        try await loopsB.shutdownGracefully()
+    }
 }

@@ -32,8 +32,18 @@ public final class GossipTransport: Sendable {
     public let inbound: AsyncStream<InboundDatagram>
     public let settings: GossipTransportSettings
 
-    private let channels: [any Channel]
+    /// One socket per local address. A slot's channel is replaced when NIO closed it: NIO closes a
+    /// datagram channel on most send errors (e.g. while a heal has the interface's address flushed,
+    /// `EADDRNOTAVAIL`/`ENETUNREACH`), and a closed socket would leave the node deaf and mute after
+    /// the very heal that repaired its interface.
+    private let slots: Mutex<[Slot]>
     private let core: InboundCore
+
+    private struct Slot {
+        var channel: any Channel
+        let eventLoop: any EventLoop
+        var lastRebindAttempt: NIODeadline = .distantPast
+    }
 
     /// Binds one UDP socket per address in `localAddresses` on `group`.
     /// Fails (closing what was bound) if any address cannot be bound.
@@ -47,29 +57,14 @@ public final class GossipTransport: Sendable {
             of: InboundDatagram.self, bufferingPolicy: .bufferingOldest(settings.queueCapacity))
         let core = InboundCore(settings: settings, continuation: continuation)
         var channels: [any Channel] = []
+        var loops: [any EventLoop] = []
         do {
             for address in localAddresses {
                 let eventLoop = group.next()
-                // The socket is created on its event loop's thread (so it lives in that thread's
-                // network namespace, which lets tests run a transport inside a namespace).
-                let bound = eventLoop.flatSubmit {
-                    DatagramBootstrap(group: eventLoop)
-                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                        // One byte more than the limit: anything larger arrives truncated to
-                        // limit+1 and is recognised as oversize.
-                        .channelOption(
-                            .recvAllocator,
-                            value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1)
-                        )
-                        .channelInitializer { channel in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(core: core))
-                            }
-                        }
-                        .bind(to: address)
-                }
+                let bound = Self.bindChannel(to: address, on: eventLoop, settings: settings, core: core)
                 do {
                     channels.append(try await bound.get())
+                    loops.append(eventLoop)
                 } catch {
                     throw GossipTransportError.bindFailed(address: "\(address)", reason: "\(error)")
                 }
@@ -79,18 +74,69 @@ public final class GossipTransport: Sendable {
             continuation.finish()
             throw error
         }
-        return GossipTransport(channels: channels, core: core, stream: stream, settings: settings)
+        return GossipTransport(channels: channels, loops: loops, core: core, stream: stream, settings: settings)
+    }
+
+    /// One UDP socket on `address`, created on `eventLoop`'s thread (so it lives in that thread's
+    /// network namespace, which lets tests run a transport inside a namespace).
+    private static func bindChannel(
+        to address: SocketAddress, on eventLoop: any EventLoop, settings: GossipTransportSettings, core: InboundCore
+    ) -> EventLoopFuture<any Channel> {
+        eventLoop.flatSubmit {
+            DatagramBootstrap(group: eventLoop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                // One byte more than the limit: anything larger arrives truncated to
+                // limit+1 and is recognised as oversize.
+                .channelOption(
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(capacity: settings.maxDatagramBytes + 1)
+                )
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(GossipInboundHandler(core: core))
+                    }
+                }
+                .bind(to: address)
+        }
     }
 
     private init(
-        channels: [any Channel], core: InboundCore, stream: AsyncStream<InboundDatagram>,
+        channels: [any Channel], loops: [any EventLoop], core: InboundCore, stream: AsyncStream<InboundDatagram>,
         settings: GossipTransportSettings
     ) {
-        self.channels = channels
+        self.slots = Mutex(zip(channels, loops).map { Slot(channel: $0, eventLoop: $1) })
         self.core = core
         self.inbound = stream
         self.settings = settings
         self.localAddresses = channels.map { $0.localAddress! }
+    }
+
+    /// Re-binds every socket NIO has closed (at most once a second per address; the address may
+    /// still be missing, e.g. while a heal runs). Called before each send, so a node's gossip
+    /// resumes within one gossip round of its address coming back.
+    private func reopenClosedSockets() async {
+        let now = NIODeadline.now()
+        let due: [(Int, any EventLoop)] = slots.withLock { slots in
+            var due: [(Int, any EventLoop)] = []
+            for index in slots.indices where !slots[index].channel.isActive
+                && now - slots[index].lastRebindAttempt >= .seconds(1)
+            {
+                slots[index].lastRebindAttempt = now
+                due.append((index, slots[index].eventLoop))
+            }
+            return due
+        }
+        for (index, eventLoop) in due {
+            do {
+                let channel = try await Self.bindChannel(
+                    to: localAddresses[index], on: eventLoop, settings: settings, core: core
+                ).get()
+                slots.withLock { $0[index].channel = channel }
+                core.update { $0.socketsReopened += 1 }
+            } catch {
+                core.update { $0.socketReopenFailures += 1 }
+            }
+        }
     }
 
     /// A snapshot of the counters.
@@ -109,6 +155,7 @@ public final class GossipTransport: Sendable {
             }
             return report
         }
+        await reopenClosedSockets()
         var writes: [(SocketAddress, EventLoopFuture<Void>)] = []
         for destination in destinations {
             guard let channel = channel(for: destination) else {
@@ -138,7 +185,7 @@ public final class GossipTransport: Sendable {
 
     /// Closes every socket and finishes the inbound stream.
     public func close() async {
-        for channel in channels { try? await channel.close() }
+        for channel in slots.withLock({ $0.map(\.channel) }) { try? await channel.close() }
         core.finish()
     }
 
@@ -146,6 +193,7 @@ public final class GossipTransport: Sendable {
     private func channel(for destination: SocketAddress) -> (any Channel)? {
         let target = IPBytes.of(destination)
         var best: (channel: any Channel, prefix: Int)?
+        let channels = slots.withLock { $0.map(\.channel) }
         for (channel, local) in zip(channels, localAddresses) where local.protocol == destination.protocol {
             let prefix = Self.commonPrefixBits(IPBytes.of(local), target)
             if best == nil || prefix > best!.prefix { best = (channel, prefix) }

@@ -26,6 +26,10 @@ public struct TransportCounters: Hashable, Sendable {
     public var sendErrors = 0
     /// Paths skipped because no local socket has the destination's address family.
     public var sendNoLocalSocket = 0
+    /// Sockets bound again after NIO closed them on an error (e.g. while the address was gone).
+    public var socketsReopened = 0
+    /// Attempts to bind a closed socket again that failed (the address was still missing).
+    public var socketReopenFailures = 0
     /// Sends refused because the datagram exceeds `maxDatagramBytes`.
     public var sendOversize = 0
     /// Source addresses currently holding a rate-limit bucket (a gauge).
