@@ -39,10 +39,14 @@ public struct HealSettings: Hashable, Sendable {
 
     // MARK: Storm guard
 
-    /// A node does not start a heal while more than this many fresh peers are healing. Default 1.
+    /// At most this many members heal at once: a node does not start a heal while this many fresh peers
+    /// are healing (or waiting ahead of it). Default 1.
     public var maxConcurrentHeals: Int = 1
-    /// ...nor while more than this fraction of fresh peers are healing. Default 0.2.
+    /// ...nor while floor(this fraction × (fresh peers + 1)) are; the limit is never below 1. Default 0.2.
     public var maxConcurrentHealFraction: Double = 0.2
+    /// How long a node announces its intent (`DecisionState.waiting`) before it starts a heal, so that
+    /// two nodes wanting to heal at once see each other and the lower priority yields. Default 1 s.
+    public var healIntentDwell: Duration = .seconds(1)
 
     // MARK: Pacing
 
@@ -58,6 +62,14 @@ public struct HealSettings: Hashable, Sendable {
     public var healBudgetWindow: Duration = .seconds(3600)
     /// Time after a heal before its outcome is judged by the probes. Default 10 s.
     public var settleTime: Duration = .seconds(10)
+    /// If the shell reports no outcome for a heal action within this long, the core counts it as
+    /// timed out (a safety net; the shell enforces its own action timeout). Default 120 s.
+    public var healActionDeadline: Duration = .seconds(120)
+    /// Escalation ladder: after this many consecutive failed heals the next configured action step is
+    /// used (step = failures / this, capped at `escalationSteps - 1`). 0 = off (always step 0). Default 0.
+    public var escalationAfterFailures: Int = 0
+    /// Number of configured action steps on the ladder (the node file's action list). Default 1.
+    public var escalationSteps: Int = 1
 
     // MARK: Effects
 

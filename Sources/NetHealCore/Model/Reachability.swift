@@ -55,6 +55,9 @@ public enum DecisionState: UInt8, Sendable, CaseIterable, CustomStringConvertibl
     case dryRun = 6
     /// Healing is switched off (off switch or maintenance window).
     case disabled = 7
+    /// The evidence says heal and pacing allows it; the node announces its intent for one gossip round
+    /// (`healIntentDwell`) and yields to healing peers and to waiting peers of higher priority (storm guard).
+    case waiting = 8
 
     public var description: String {
         switch self {
@@ -66,6 +69,7 @@ public enum DecisionState: UInt8, Sendable, CaseIterable, CustomStringConvertibl
         case .backoff: "backoff"
         case .dryRun: "dry-run"
         case .disabled: "disabled"
+        case .waiting: "waiting"
         }
     }
 }

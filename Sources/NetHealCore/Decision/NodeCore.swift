@@ -1,0 +1,116 @@
+/// The decision core of one node: pure, deterministic, driven by inputs, answering with effects.
+///
+/// The agent and the simulator both own one `NodeCore` per node and call `handle(_:now:)` for every
+/// input. The core reads no clock (time is `now`), draws randomness only from its seeded `SplitMix64`
+/// (gossip order), performs no I/O and never lets Dictionary/Set order decide anything: all per-member
+/// state lives in arrays indexed by `MemberIndex`. The rules are described in docs/design.md.
+public struct NodeCore: Sendable {
+    /// The cluster as the cluster file lists it.
+    public let roster: ClusterRoster
+    /// This node.
+    public let me: MemberIndex
+    /// The settings in force.
+    public internal(set) var settings: HealSettings
+    /// The heal budget and history (persist it on every `.persist` effect).
+    public internal(set) var pacing: PacingState
+    /// The decision state this node announces.
+    public internal(set) var state: DecisionState = .starting
+    /// The rule behind `state`.
+    public internal(set) var rule: DecisionRule = .starting
+    /// False while the operator's off switch is set.
+    public internal(set) var healingEnabled = true
+
+    var reason = "starting: no probe round yet"
+    var rng: SplitMix64
+    var probes = ProbeTracker()
+    /// When each member was last heard directly (its own view in a datagram); nil = never.
+    var lastDirect: [Instant?]
+    /// The newest view of each member, summarised.
+    var views: [HeldView?]
+    var lastHeardAny: Instant?
+    var startedAt: Instant?
+    var nextGossipAt = Instant.zero
+    var nextProbeAt = Instant.zero
+    var probeOutstandingSince: Instant?
+    var gossipOrder: [MemberIndex] = []
+    var gossipCursor = 0
+    var relayCursor = 0
+    /// When the evidence first said "heal" in the current stretch (start of the intent dwell).
+    var waitingSince: Instant?
+
+    /// A core for member `me` of `roster`.
+    /// - Parameters:
+    ///   - pacing: the state persisted before a restart (already `rebased`), or nil on first start.
+    ///   - seed: seeds the gossip order; any value works, a different one per node spreads load.
+    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {
+        precondition(me.int < roster.count, "member index \(me) outside a roster of \(roster.count)")
+        self.roster = roster
+        self.me = me
+        self.settings = settings
+        self.pacing = pacing ?? PacingState()
+        self.rng = SplitMix64(seed: seed)
+        self.lastDirect = Array(repeating: nil, count: roster.count)
+        self.views = Array(repeating: nil, count: roster.count)
+    }
+
+    /// Feed one input; returns the effects to perform, in order.
+    public mutating func handle(_ input: CoreInput, now: Instant) -> [CoreEffect] {
+        var effects: [CoreEffect] = []
+        if startedAt == nil { start(now: now, effects: &effects) }
+        switch input {
+        case .started:
+            evaluate(now: now, effects: &effects)
+        case .tick:
+            scheduleProbe(now: now, effects: &effects)
+            let announce = evaluate(now: now, effects: &effects)
+            gossipIfDue(now: now, announce: announce, effects: &effects)
+        case .probeRound(let result):
+            probeOutstandingSince = nil
+            probes.record(result, settings: settings)
+            let announce = evaluate(now: now, effects: &effects)
+            if announce { gossipIfDue(now: now, announce: true, effects: &effects) }
+        case .viewReceived(let view, let direct):
+            absorb(view, direct: direct, now: now)
+        case .healFinished(let outcome):
+            finishAction(outcome, now: now, effects: &effects)
+            let announce = evaluate(now: now, effects: &effects)
+            if announce { gossipIfDue(now: now, announce: true, effects: &effects) }
+        case .settingsChanged(let newSettings):
+            settings = newSettings
+            gossipOrder = []
+            evaluate(now: now, effects: &effects)
+        case .setHealingEnabled(let enabled):
+            healingEnabled = enabled
+            evaluate(now: now, effects: &effects)
+        }
+        return effects
+    }
+
+    private mutating func start(now: Instant, effects: inout [CoreEffect]) {
+        startedAt = now
+        nextGossipAt = now
+        nextProbeAt = now
+        // A heal whose action was running when the agent stopped: its outcome is unknown. It stays
+        // counted in the budget and is judged by the probes after a settle time from now.
+        if var running = pacing.inProgress, running.actionFinishedAt == nil, !running.dryRun {
+            running.actionFinishedAt = now
+            pacing.inProgress = running
+            if let last = pacing.history.indices.last, pacing.history[last].result == .pending {
+                pacing.history[last].detail = "agent restarted during the heal action"
+            }
+            effects.append(.persist(pacing))
+        }
+    }
+}
+
+/// The newest view held from one member, reduced to what the decision needs.
+struct HeldView: Sendable {
+    var version: ViewVersion
+    var receivedAt: Instant
+    /// Received directly from its origin (only such views are relayed).
+    var firstHand: Bool
+    var upstream: UpstreamHealth
+    var decision: DecisionState
+    /// What the origin says about this node.
+    var reachOfMe: Reach
+}
