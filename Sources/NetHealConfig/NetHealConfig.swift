@@ -1,1 +1,0 @@
-// NetHealConfig: see Package.swift for this layer's role.
