@@ -23,6 +23,7 @@ import Testing
         #expect(times[1] >= times[0] + 10 + 60 && times[1] <= times[0] + 10 + 60 + 2)
         #expect(times[2] >= times[1] + 10 + 120 && times[2] <= times[1] + 10 + 120 + 2)
         #expect(times[3] >= times[0] + 3600 && times[3] <= times[0] + 3600 + 2)
+        #expect(solo.rules.contains(.pacingWait))
         let pacing = solo.core.pacing
         #expect(pacing.history.map(\.result).prefix(3) == [.notRecovered, .notRecovered, .notRecovered])
         #expect(pacing.consecutiveFailures >= 3)

@@ -36,6 +36,7 @@ import Testing
         #expect(json.contains("\"rule\":\"voucher-hold\""))
         #expect(json.contains("\"state\":\"hold\""))
         #expect(json.contains("\"upstream\":\"failing\""))
+        #expect(json.contains("\"outcome\":\"send-error:ENETUNREACH\""))
         let back = try JSONDecoder().decode(DecisionRecord.self, from: Data(json.utf8))
         #expect(back == record)
     }

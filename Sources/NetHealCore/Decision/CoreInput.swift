@@ -44,14 +44,40 @@ public struct ProbeTargetResult: Hashable, Sendable, Codable {
     }
 }
 
-/// What one probe of one target produced.
-public enum ProbeOutcome: Hashable, Sendable, Codable {
+/// What one probe of one target produced. Encodes as one string: "answered", "timed-out" or
+/// "send-error:ENETUNREACH".
+public enum ProbeOutcome: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The target answered within `probeTimeout`.
     case answered
     /// No answer within `probeTimeout`.
     case timedOut
     /// The probe could not be sent (e.g. "ENETUNREACH", "EHOSTUNREACH"): a failure, not "no answer yet".
     case sendError(String)
+
+    public var description: String {
+        switch self {
+        case .answered: "answered"
+        case .timedOut: "timed-out"
+        case .sendError(let error): "send-error:" + error
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        switch text {
+        case "answered": self = .answered
+        case "timed-out": self = .timedOut
+        case _ where text.hasPrefix("send-error:"): self = .sendError(String(text.dropFirst("send-error:".count)))
+        default:
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown probe outcome \"\(text)\""))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 }
 
 /// How a heal action ended, as the shell observed it.

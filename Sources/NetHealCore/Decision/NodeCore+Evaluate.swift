@@ -5,6 +5,8 @@ extension NodeCore {
         var state: DecisionState
         var rule: DecisionRule
         var reason: String
+        /// The peer classification the verdict used, if it needed one (reused by the storm guard).
+        var tally: Tally? = nil
         var wantsHeal: Bool { rule == .accuserQuorumHeal || rule == .isolationHeal }
     }
 
@@ -85,25 +87,26 @@ extension NodeCore {
                 reason: "own probes fail but \(t.vouchers.count) fresh peer(s) still reach me (\(names(t.vouchers)))"
                     + ": not my interface"
                     + (t.upstreamFailing.isEmpty && t.accusers.isEmpty && t.fresh > 0
-                        ? "; no fresh peer fails upstream: suspect a local route or firewall fault" : ""))
+                        ? "; no fresh peer fails upstream: suspect a local route or firewall fault" : ""),
+                tally: t)
         }
         if t.accusers.count >= t.quorum {
             return Verdict(
                 state: .hold, rule: .accuserQuorumHeal,
                 reason: "own probes fail, no voucher, \(t.accusers.count) of \(t.fresh) fresh peers accuse"
-                    + " (\(names(t.accusers))), quorum \(t.quorum)")
+                    + " (\(names(t.accusers))), quorum \(t.quorum)", tally: t)
         }
         if !t.upstreamFailing.isEmpty {
             return Verdict(
                 state: .hold, rule: .upstreamOutageHold,
                 reason: "own probes fail and \(t.upstreamFailing.count) fresh peer(s) fail upstream too"
                     + " (\(names(t.upstreamFailing))), \(t.accusers.count) accuser(s) < quorum \(t.quorum)"
-                    + ": upstream outage")
+                    + ": upstream outage", tally: t)
         }
         return Verdict(
             state: .hold, rule: .accuserQuorumShort,
             reason: "own probes fail, no voucher, \(t.accusers.count) of \(t.fresh) fresh peers accuse,"
-                + " quorum \(t.quorum): not enough evidence")
+                + " quorum \(t.quorum): not enough evidence", tally: t)
     }
 
     /// Gates between "the evidence says heal" and a heal: off switch, backoff, pacing, storm guard, intent.
@@ -122,12 +125,17 @@ extension NodeCore {
         }
         if let allowed = nextHealAllowed(now: now), allowed > now {
             waitingSince = nil
-            set(.hold, .pacingWait, "next heal allowed at \(allowed) (interval/budget); evidence: \(verdict.reason)")
+            let used = pacing.heals(within: settings.healBudgetWindow, endingAt: now)
+            let why =
+                used >= settings.maxHealsPerWindow
+                ? "heal budget spent (\(used) of \(settings.maxHealsPerWindow) per \(settings.healBudgetWindow))"
+                : "minimum interval \(settings.minHealInterval) since the last heal"
+            set(.hold, .pacingWait, "\(why): next heal allowed at \(allowed); evidence: \(verdict.reason)")
             return
         }
         let since = waitingSince ?? now
         waitingSince = since
-        let t = tally(now: now)
+        let t = verdict.tally ?? tally(now: now)
         if t.healingAhead.count >= t.concurrentHealLimit {
             set(
                 .waiting, .stormGuardWait,

@@ -28,14 +28,13 @@ extension NodeCore {
     /// The next `gossipFanout` peers of a seeded shuffled order (reshuffled every full pass); all peers
     /// when there are no more than the fanout.
     mutating func nextFanout() -> [MemberIndex] {
-        let peers = allPeers()
         let fanout = max(1, settings.gossipFanout)
-        if peers.count <= fanout { return peers }
-        if gossipOrder.count != peers.count { reshuffle(peers) }
+        if roster.count - 1 <= fanout { return allPeers() }
+        if gossipOrder.count != roster.count - 1 { gossipOrder = allPeers(); reshuffle() }
         var chosen: [MemberIndex] = []
         chosen.reserveCapacity(fanout)
         while chosen.count < fanout {
-            if gossipCursor >= gossipOrder.count { reshuffle(peers) }
+            if gossipCursor >= gossipOrder.count { reshuffle() }
             let next = gossipOrder[gossipCursor]
             gossipCursor += 1
             if !chosen.contains(next) { chosen.append(next) }
@@ -43,8 +42,8 @@ extension NodeCore {
         return chosen
     }
 
-    private mutating func reshuffle(_ peers: [MemberIndex]) {
-        gossipOrder = peers
+    /// Fisher–Yates over the current order with the core's seeded generator.
+    private mutating func reshuffle() {
         var i = gossipOrder.count - 1
         while i > 0 {
             let j = Int(rng.next() % UInt64(i + 1))

@@ -122,6 +122,9 @@ struct Fleet {
         for i in members where brokenLinks[i].isEmpty { probesOK[i] = true }
     }
 
+    /// The node's own fault goes away by itself.
+    mutating func restore(_ i: Int) { repair(i) }
+
     private mutating func repair(_ i: Int) {
         for (a, b) in brokenLinks[i] { link[a][b] = true }
         brokenLinks[i] = []
