@@ -17,6 +17,7 @@ public struct ConfigCheckReport: Sendable, Equatable {
         public var summary: String
     }
 
+    /// Every checked file, in the order given.
     public var files: [FileResult] = []
     /// Every problem, in path order, then by position; each printed once.
     public var problems: [ConfigProblem] = []

@@ -90,10 +90,11 @@ public enum ConfigLoader {
         }
         if let cluster, let actions = outcome.settings?.healAction.steps, actions.count == outcome.timeoutMarks.count {
             let deadline = cluster.settings.healActionDeadline
-            for (action, at) in zip(actions, outcome.timeoutMarks) where action.timeout >= deadline {
+            for (action, at) in zip(actions, outcome.timeoutMarks) where action.worstCaseDuration >= deadline {
+                let f = DurationText.format
                 problems.add(
                     at.mark, at.field,
-                    "the `\(action.kind.rawValue)` action's timeout (\(DurationText.format(action.timeout))) is not shorter than the cluster's heal_action_deadline (\(DurationText.format(deadline))), so the decision core would give up on the action before it is killed — lower the timeout or raise protocol.heal_action_deadline")
+                    "the `\(action.kind.rawValue)` action may take \(f(action.worstCaseDuration)) (\(action.commandCount) × timeout \(f(action.timeout)) + verify_timeout \(f(action.verifyTimeout))), not less than the cluster's heal_action_deadline (\(f(deadline))), so the decision core would give up on it first — lower the timeouts or raise protocol.heal_action_deadline")
             }
         }
         let all = problems.sorted + clusterProblems

@@ -35,6 +35,12 @@ struct MappingReader {
                 problems.add(key.sourceMark, field, "unknown key `\(name)`" + Suggest.didYouMean(name, among: known, listing: "known keys"))
                 continue
             }
+            if let first = keyMarks[name] {
+                // Yams catches plain duplicates; `name` and `"name"` differ in tag and reach here.
+                let field = path.isEmpty ? name : "\(path).\(name)"
+                problems.add(key.sourceMark, field, "duplicate key `\(name)` in one mapping (first at line \(first.line)) — keep one of them")
+                continue
+            }
             values[name] = value
             keyMarks[name] = key.sourceMark
         }

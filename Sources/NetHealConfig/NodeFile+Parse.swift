@@ -3,13 +3,17 @@ import Yams
 
 /// Interprets the node file (without its cluster file; `ConfigLoader` joins the two).
 enum NodeFile {
+    typealias ProbeTarget = NodeSettings.ProbeTarget
+    typealias HealAction = NodeSettings.HealAction
+    typealias HealActionLadder = NodeSettings.HealActionLadder
+
     /// The top-level keys of a node file.
     static let keys = [
         "cluster_file", "member", "secret_key_file", "interface", "probe_targets", "heal_action",
         "state_dir", "control_socket", "control_group", "metrics_listen", "mode", "log_level",
     ]
-    static let actionKeys = ["kind", "argv", "timeout", "escalation", "escalate_after"]
-    static let escalationKeys = ["kind", "argv", "timeout"]
+    static let stepKeys = ["kind", "argv", "extra_arguments", "cycle", "timeout", "verify_timeout", "fallback_restore"]
+    static let actionKeys = stepKeys + ["escalation", "escalate_after"]
 
     /// Default of `secret_key_file`.
     static let defaultSecretKeyFile = "/etc/netheal/node.key"
@@ -30,7 +34,7 @@ enum NodeFile {
         var memberMark: SourceMark = .start
         /// Where each heal action step's timeout is written (or the step itself when defaulted),
         /// with its field path, in ladder order.
-        var timeoutMarks: [(mark: SourceMark, field: String)] = []
+        var timeoutMarks: [TimeoutMark] = []
     }
 
     /// Reads the node file in `bytes`, recording every problem. `directory` is the node file's
@@ -55,7 +59,7 @@ enum NodeFile {
             if let why = InterfaceName.problem(name) { problems.add(top.valueMark("interface"), "interface", why) } else { interface = name }
         }
         let probeTargets = top.required("probe_targets", example: "[gateway, \"icmp 1.1.1.1\"]") != nil ? readProbeTargets(top) : nil
-        var timeoutMarks: [(mark: SourceMark, field: String)] = []
+        var timeoutMarks: [TimeoutMark] = []
         let healAction = top.required("heal_action", example: "ifupdown") != nil
             ? readHealAction(top["heal_action"]!, field: "heal_action", problems: problems, timeoutMarks: &timeoutMarks) : nil
 
@@ -139,47 +143,35 @@ enum NodeFile {
         return result.count == items.count ? result : nil
     }
 
-    /// `heal_action`: a kind alone (`heal_action: ifupdown`) or a mapping with `kind`, `argv`, `timeout`, `escalation`.
+    /// A timeout's position and field path (for the cross-file deadline check).
+    typealias TimeoutMark = (mark: SourceMark, field: String)
+
+    /// `heal_action`: a kind alone (`heal_action: ifupdown`) or a mapping with `kind`, `argv`,
+    /// `timeout`, `escalation`, `escalate_after`.
     private static func readHealAction(
-        _ node: Node, field: String, problems: ProblemCollector, timeoutMarks: inout [(mark: SourceMark, field: String)]
-    ) -> HealActionSettings? {
-        if case .scalar = node {
-            guard let kind = Scalars.choice(node, HealActionKind.self, field: field, problems: problems) else { return nil }
-            if kind == .command {
-                problems.add(node.sourceMark, field, "kind `command` needs `argv` — write `heal_action: {kind: command, argv: [/usr/local/sbin/heal-net, eth0]}`")
-                return nil
-            }
-            timeoutMarks = [(node.sourceMark, field)]
-            return HealActionSettings(primary: HealAction(kind: kind))
+        _ node: Node, field: String, problems: ProblemCollector, timeoutMarks: inout [TimeoutMark]
+    ) -> HealActionLadder? {
+        guard case .mapping = node else {
+            guard let (action, mark) = readStep(node, field: field, problems: problems) else { return nil }
+            timeoutMarks = [mark]
+            return HealActionLadder(primary: action)
         }
         guard let m = MappingReader(node, path: field, known: actionKeys, problems: problems, what: "a heal action") else { return nil }
         let primary = readAction(m)
-        var marks = [(m.valueMark("timeout"), m.has("timeout") ? m.field("timeout") : field)]
+        var marks: [TimeoutMark] = [(m.valueMark("timeout"), m.has("timeout") ? m.field("timeout") : field)]
         var escalation: [HealAction]? = []
         if let items = m.list("escalation", maximumCount: maximumEscalationSteps) {
             var steps: [HealAction] = []
             for (item, itemField) in items {
-                if case .scalar = item, let kind = Scalars.choice(item, HealActionKind.self, field: itemField, problems: problems) {
-                    if kind == .command {
-                        problems.add(item.sourceMark, itemField, "kind `command` needs `argv` — write it as a mapping with `kind` and `argv`")
-                    } else {
-                        steps.append(HealAction(kind: kind))
-                        marks.append((item.sourceMark, itemField))
-                    }
-                } else if case .scalar = item {
-                    continue
-                } else if let step = MappingReader(item, path: itemField, known: escalationKeys, problems: problems, what: "a heal action"),
-                    let action = readAction(step)
-                {
-                    steps.append(action)
-                    marks.append((step.valueMark("timeout"), step.has("timeout") ? step.field("timeout") : itemField))
-                }
+                guard let (action, mark) = readStep(item, field: itemField, problems: problems) else { continue }
+                steps.append(action)
+                marks.append(mark)
             }
             escalation = steps.count == items.count ? steps : nil
         } else if m.has("escalation") {
             escalation = nil
         }
-        var escalateAfter: Int? = HealActionSettings.defaultEscalateAfterFailures
+        var escalateAfter: Int? = HealActionLadder.defaultEscalateAfterFailures
         if m.has("escalate_after") {
             escalateAfter = m.int("escalate_after", in: 1...100)
             if escalateAfter != nil, escalation?.isEmpty == true {
@@ -189,29 +181,75 @@ enum NodeFile {
         }
         guard let primary, let escalation, let escalateAfter else { return nil }
         timeoutMarks = marks
-        return HealActionSettings(primary: primary, escalation: escalation, escalateAfterFailures: escalateAfter)
+        return HealActionLadder(primary: primary, escalation: escalation, escalateAfterFailures: escalateAfter)
     }
 
-    private static func readAction(_ m: MappingReader) -> HealAction? {
-        guard m.required("kind", example: "ifupdown") != nil, let kind = m.choice("kind", HealActionKind.self) else {
-            if m.has("timeout") { _ = m.duration("timeout", in: .seconds(1)...(.seconds(600))) }
+    /// One action written as a kind alone (`ifupdown`) or as a mapping with `kind`, `argv`, `timeout`.
+    private static func readStep(_ node: Node, field: String, problems: ProblemCollector) -> (HealAction, TimeoutMark)? {
+        if case .mapping = node {
+            guard let step = MappingReader(node, path: field, known: stepKeys, problems: problems, what: "a heal action"),
+                let action = readAction(step)
+            else { return nil }
+            return (action, (step.valueMark("timeout"), step.has("timeout") ? step.field("timeout") : field))
+        }
+        guard let kind = Scalars.choice(node, HealAction.Kind.self, field: field, problems: problems) else { return nil }
+        guard kind != .command else {
+            problems.add(node.sourceMark, field, "kind `command` needs `argv` — write it as a mapping: `{kind: command, argv: [/usr/local/sbin/heal-net, eth0]}`")
             return nil
         }
-        var timeout: Duration? = HealAction.defaultTimeout
-        if m.has("timeout") { timeout = m.duration("timeout", in: .seconds(1)...(.seconds(600))) }
-        var argv: [String]? = []
-        if kind == .command {
-            if m.required("argv", example: "[/usr/local/sbin/heal-net, eth0]") != nil {
-                argv = readArgv(m)
+        return (HealAction(kind: kind), (node.sourceMark, field))
+    }
+
+    /// Limits of an action's time settings.
+    static let timeoutRange: ClosedRange<Duration> = .seconds(1)...(.seconds(600))
+    static let verifyTimeoutRange: ClosedRange<Duration> = .zero...(.seconds(600))
+
+    private static func readAction(_ m: MappingReader) -> HealAction? {
+        let kind = m.required("kind", example: "ifupdown") != nil ? m.choice("kind", HealAction.Kind.self) : nil
+        var ok = kind != nil
+        var action = HealAction(kind: kind ?? .ifupdown)
+        if m.has("timeout") {
+            if let value = m.duration("timeout", in: timeoutRange) { action.timeout = value } else { ok = false }
+        }
+        if m.has("verify_timeout") {
+            if let value = m.duration("verify_timeout", in: verifyTimeoutRange) { action.verifyTimeout = value } else { ok = false }
+        }
+        if m.has("fallback_restore") {
+            if let value = m.bool("fallback_restore") { action.fallbackRestore = value } else { ok = false }
+        }
+        guard let kind else { return nil }
+        if m.has("cycle") {
+            if kind != .networkctl && kind != .nmcli {
+                m.problems.add(m.valueMark("cycle"), m.field("cycle"), "`cycle` applies only to kinds `networkctl` and `nmcli` — remove it")
+                ok = false
+            } else if let value = m.choice("cycle", HealAction.CycleMode.self) {
+                action.cycle = value
             } else {
-                argv = nil
+                ok = false
+            }
+        }
+        if m.has("extra_arguments") {
+            if kind == .command || kind == .ipLink {
+                m.problems.add(m.valueMark("extra_arguments"), m.field("extra_arguments"), "`extra_arguments` applies only to kinds `ifupdown`, `networkctl` and `nmcli` — remove it")
+                ok = false
+            } else if let items = m.list("extra_arguments", maximumCount: maximumArgv) {
+                let arguments = items.compactMap { Scalars.string($0.node, field: $0.field, problems: m.problems) }
+                if arguments.count == items.count { action.extraArguments = arguments } else { ok = false }
+            } else {
+                ok = false
+            }
+        }
+        if kind == .command {
+            if m.required("argv", example: "[/usr/local/sbin/heal-net, \"{interface}\"]") != nil, let argv = readArgv(m) {
+                action.argv = argv
+            } else {
+                ok = false
             }
         } else if m.has("argv") {
             m.problems.add(m.valueMark("argv"), m.field("argv"), "`argv` applies only to kind `command` — remove it, or set `kind: command`")
-            argv = nil
+            ok = false
         }
-        guard let timeout, let argv else { return nil }
-        return HealAction(kind: kind, argv: argv, timeout: timeout)
+        return ok ? action : nil
     }
 
     private static func readArgv(_ m: MappingReader) -> [String]? {

@@ -15,7 +15,7 @@ public struct NodeSettings: Hashable, Sendable {
     /// Upstream probe targets, in file order (at least one).
     public var probeTargets: [ProbeTarget]
     /// The heal action and its escalation steps.
-    public var healAction: HealActionSettings
+    public var healAction: HealActionLadder
     /// The state directory (absolute). Default `/var/lib/netheal`.
     public var stateDirectory: String
     /// The control socket path (absolute). Default `/run/netheal/control.sock`.
@@ -36,7 +36,7 @@ public struct NodeSettings: Hashable, Sendable {
 
     public init(
         path: String, clusterFile: String, member: String, secretKeyFile: String, interface: String,
-        probeTargets: [ProbeTarget], healAction: HealActionSettings,
+        probeTargets: [ProbeTarget], healAction: HealActionLadder,
         stateDirectory: String = NodeSettings.defaultStateDirectory,
         controlSocket: String = NodeSettings.defaultControlSocket, controlGroup: String? = nil,
         metricsListen: HostPort? = nil, mode: NodeMode = .heal, logLevel: LogLevelSetting = .info
@@ -83,112 +83,155 @@ public enum LogLevelSetting: String, Hashable, Sendable, CaseIterable {
     case critical
 }
 
-/// One upstream probe target of the node file.
-public enum ProbeTarget: Hashable, Sendable, CustomStringConvertible {
-    /// ICMP echo to the default gateway of the managed interface, looked up in the routing table
-    /// at every probe round (written `gateway`).
-    case gateway
-    /// ICMP echo to an address (written `icmp 198.18.0.1` or `icmp 2001:db8::1`).
-    case icmp(IPAddress)
-    /// A TCP connect to an address and port (written `tcp 198.18.0.1:443` or `tcp [2001:db8::1]:443`).
-    case tcp(HostPort)
+extension NodeSettings {
+    /// One upstream probe target of the node file.
+    public enum ProbeTarget: Hashable, Sendable, CustomStringConvertible {
+        /// ICMP echo to the default gateway of the managed interface, looked up in the routing table
+        /// at every probe round (written `gateway`).
+        case gateway
+        /// ICMP echo to an address (written `icmp 198.18.0.1` or `icmp 2001:db8::1`).
+        case icmp(IPAddress)
+        /// A TCP connect to an address and port (written `tcp 198.18.0.1:443` or `tcp [2001:db8::1]:443`).
+        case tcp(HostPort)
 
-    /// The text form, as the node file writes it.
-    public var description: String {
-        switch self {
-        case .gateway: "gateway"
-        case .icmp(let address): "icmp \(address)"
-        case .tcp(let hostPort): "tcp \(hostPort)"
+        /// The text form, as the node file writes it.
+        public var description: String {
+            switch self {
+            case .gateway: "gateway"
+            case .icmp(let address): "icmp \(address)"
+            case .tcp(let hostPort): "tcp \(hostPort)"
+            }
         }
-    }
 
-    /// Parses the text form; on failure returns the reason and fix.
-    public static func parse(_ text: String) -> Result<ProbeTarget, HostPortError> {
-        let parts = text.split(separator: " ", omittingEmptySubsequences: true)
-        let usage = "write `gateway`, `icmp ADDRESS` or `tcp ADDRESS:PORT`"
-        switch parts.first {
-        case "gateway":
-            return parts.count == 1 ? .success(.gateway) : .failure(.malformed("`gateway` takes no argument — \(usage)"))
-        case "icmp":
-            guard parts.count == 2 else { return .failure(.malformed("`icmp` takes one IP address — \(usage)")) }
-            guard let address = IPAddress(String(parts[1])) else {
-                return .failure(.malformed("`\(parts[1])` is not an IP address (host names are not resolved) — \(usage)"))
-            }
-            guard !address.isUnspecified, !address.isMulticastOrBroadcast else {
-                return .failure(.malformed("`\(parts[1])` is not a unicast address — probe a router or a well-known anchor"))
-            }
-            return .success(.icmp(address))
-        case "tcp":
-            guard parts.count == 2 else { return .failure(.malformed("`tcp` takes one ADDRESS:PORT — \(usage)")) }
-            switch HostPort.parse(String(parts[1])) {
-            case .success(let hostPort):
-                guard !hostPort.address.isUnspecified, !hostPort.address.isMulticastOrBroadcast else {
-                    return .failure(.malformed("`\(parts[1])` is not a unicast address"))
+        /// Parses the text form; on failure returns the reason and fix.
+        public static func parse(_ text: String) -> Result<ProbeTarget, HostPortError> {
+            let parts = text.split(separator: " ", omittingEmptySubsequences: true)
+            let usage = "write `gateway`, `icmp ADDRESS` or `tcp ADDRESS:PORT`"
+            switch parts.first {
+            case "gateway":
+                return parts.count == 1 ? .success(.gateway) : .failure(.malformed("`gateway` takes no argument — \(usage)"))
+            case "icmp":
+                guard parts.count == 2 else { return .failure(.malformed("`icmp` takes one IP address — \(usage)")) }
+                guard let address = IPAddress(String(parts[1])) else {
+                    return .failure(.malformed("`\(parts[1])` is not an IP address (host names are not resolved) — \(usage)"))
                 }
-                return .success(.tcp(hostPort))
-            case .failure(let error): return .failure(error)
+                guard !address.isUnspecified, !address.isMulticastOrBroadcast else {
+                    return .failure(.malformed("`\(parts[1])` is not a unicast address — probe a router or a well-known anchor"))
+                }
+                return .success(.icmp(address))
+            case "tcp":
+                guard parts.count == 2 else { return .failure(.malformed("`tcp` takes one ADDRESS:PORT — \(usage)")) }
+                switch HostPort.parse(String(parts[1])) {
+                case .success(let hostPort):
+                    guard !hostPort.address.isUnspecified, !hostPort.address.isMulticastOrBroadcast else {
+                        return .failure(.malformed("`\(parts[1])` is not a unicast address"))
+                    }
+                    return .success(.tcp(hostPort))
+                case .failure(let error): return .failure(error)
+                }
+            default:
+                let kind = parts.first.map(String.init) ?? ""
+                return .failure(.malformed("unknown probe kind `\(kind)`" + Suggest.didYouMean(kind, among: ["gateway", "icmp", "tcp"], listing: nil) + " — \(usage)"))
             }
-        default:
-            let kind = parts.first.map(String.init) ?? ""
-            return .failure(.malformed("unknown probe kind `\(kind)`" + Suggest.didYouMean(kind, among: ["gateway", "icmp", "tcp"], listing: nil) + " — \(usage)"))
         }
     }
-}
 
-/// The heal action and what follows when heals do not help.
-public struct HealActionSettings: Hashable, Sendable {
-    /// The action a heal performs.
-    public var primary: HealAction
-    /// Further actions, used in order as consecutive heals fail to help: step k (1-based) after
-    /// k × `escalateAfterFailures` consecutive failed heals; the last is repeated. Empty by default:
-    /// the primary action is repeated, paced by the backoff.
-    public var escalation: [HealAction]
-    /// Consecutive failed heals per escalation step (the node file's `escalate_after`). Default 1.
-    public var escalateAfterFailures: Int
+    /// The heal action and what follows when heals do not help (the node file's `heal_action`).
+    public struct HealActionLadder: Hashable, Sendable {
+        /// The action a heal performs.
+        public var primary: HealAction
+        /// Further actions, used in order as consecutive heals fail to help: step k (1-based) after
+        /// k × `escalateAfterFailures` consecutive failed heals; the last is repeated. Empty by
+        /// default: the primary action is repeated, paced by the backoff.
+        public var escalation: [HealAction]
+        /// Consecutive failed heals per escalation step (the node file's `escalate_after`). Default 1.
+        public var escalateAfterFailures: Int
 
-    /// Default of `escalateAfterFailures`.
-    public static let defaultEscalateAfterFailures = 1
+        /// Default of `escalateAfterFailures`.
+        public static let defaultEscalateAfterFailures = 1
 
-    public init(primary: HealAction, escalation: [HealAction] = [], escalateAfterFailures: Int = HealActionSettings.defaultEscalateAfterFailures) {
-        self.primary = primary
-        self.escalation = escalation
-        self.escalateAfterFailures = escalateAfterFailures
+        public init(primary: HealAction, escalation: [HealAction] = [], escalateAfterFailures: Int = HealActionLadder.defaultEscalateAfterFailures) {
+            self.primary = primary
+            self.escalation = escalation
+            self.escalateAfterFailures = escalateAfterFailures
+        }
+
+        /// The ladder in order: the primary action, then the escalation steps (the core's step index).
+        public var steps: [HealAction] { [primary] + escalation }
     }
 
-    /// The ladder in order: the primary action, then the escalation steps (the core's step index).
-    public var steps: [HealAction] { [primary] + escalation }
-}
+    /// One heal action: how to cycle the managed interface, with its options and time limits.
+    public struct HealAction: Hashable, Sendable {
+        /// Which tool.
+        public var kind: Kind
+        /// For `.command` only: the program (absolute path) and its arguments, run without a shell;
+        /// an element that is exactly `{interface}` is replaced by the interface name. Empty otherwise.
+        public var argv: [String]
+        /// For `ifupdown`, `networkctl`, `nmcli`: extra arguments appended to every invocation
+        /// (e.g. `[--state-dir, /run/lab/n1]`). Default none.
+        public var extraArguments: [String]
+        /// For `networkctl` and `nmcli`: reconfigure in place, or down then up. Default `.reconfigure`.
+        public var cycle: CycleMode
+        /// Limit for each command the action runs; its process group is killed after it. Default 30 s.
+        public var timeout: Duration
+        /// How long the agent waits afterwards for the interface to be up with its addresses and
+        /// default route before it declares the heal failed. Default 10 s.
+        public var verifyTimeout: Duration
+        /// When the action leaves the interface down or without its addresses/default route, bring
+        /// the link up and restore them from the pre-heal snapshot. Default true.
+        public var fallbackRestore: Bool
 
-/// One heal action: how to cycle the managed interface, and how long it may take.
-public struct HealAction: Hashable, Sendable {
-    /// Which mechanism.
-    public var kind: HealActionKind
-    /// For `.command` only: the program (absolute path) and its arguments, run without a shell.
-    /// Empty for every other kind.
-    public var argv: [String]
-    /// The action is killed and counted as failed after this long. Default 30 s.
-    public var timeout: Duration
+        /// Default of `timeout`.
+        public static let defaultTimeout: Duration = .seconds(30)
+        /// Default of `verifyTimeout`.
+        public static let defaultVerifyTimeout: Duration = .seconds(10)
 
-    /// Default of `timeout`.
-    public static let defaultTimeout: Duration = .seconds(30)
+        public init(
+            kind: Kind, argv: [String] = [], extraArguments: [String] = [], cycle: CycleMode = .reconfigure,
+            timeout: Duration = HealAction.defaultTimeout, verifyTimeout: Duration = HealAction.defaultVerifyTimeout,
+            fallbackRestore: Bool = true
+        ) {
+            self.kind = kind
+            self.argv = argv
+            self.extraArguments = extraArguments
+            self.cycle = cycle
+            self.timeout = timeout
+            self.verifyTimeout = verifyTimeout
+            self.fallbackRestore = fallbackRestore
+        }
 
-    public init(kind: HealActionKind, argv: [String] = [], timeout: Duration = HealAction.defaultTimeout) {
-        self.kind = kind
-        self.argv = argv
-        self.timeout = timeout
+        /// The longest the action may take: every command at its timeout, then verification.
+        public var worstCaseDuration: Duration { timeout * commandCount + verifyTimeout }
+
+        /// How many commands the action runs (the restore after `ip-link` is not counted).
+        public var commandCount: Int {
+            switch kind {
+            case .command: 1
+            case .networkctl, .nmcli: cycle == .reconfigure ? 1 : 2
+            case .ifupdown, .ipLink: 2
+            }
+        }
+
+        /// The tools a heal action can use.
+        public enum Kind: String, Hashable, Sendable, CaseIterable {
+            /// `ifdown IF; ifup IF` (Debian ifupdown).
+            case ifupdown
+            /// `ip link set IF down/up`, then restore the addresses and routes the interface had.
+            case ipLink = "ip-link"
+            /// systemd-networkd: `networkctl reconfigure IF`, or `networkctl down IF; networkctl up IF`.
+            case networkctl
+            /// NetworkManager: `nmcli device reapply IF`, or `nmcli device disconnect IF; nmcli device connect IF`.
+            case nmcli
+            /// An operator-supplied program (`argv`), executed without a shell.
+            case command
+        }
+
+        /// How `networkctl` and `nmcli` cycle the interface.
+        public enum CycleMode: String, Hashable, Sendable, CaseIterable {
+            /// Re-apply the configuration without taking the link down (default).
+            case reconfigure
+            /// Take the interface down, then up.
+            case downUp = "down-up"
+        }
     }
-}
-
-/// The mechanisms a heal action can use.
-public enum HealActionKind: String, Hashable, Sendable, CaseIterable {
-    /// `ifdown IF; ifup IF` (Debian ifupdown).
-    case ifupdown
-    /// `ip link set IF down/up`, then restore the addresses and routes the interface had.
-    case ipLink = "ip-link"
-    /// `networkctl down IF; networkctl up IF` (systemd-networkd).
-    case networkctl
-    /// `nmcli device disconnect IF; nmcli device connect IF` (NetworkManager).
-    case nmcli
-    /// An operator-supplied program (`argv`), executed without a shell.
-    case command
 }

@@ -161,6 +161,7 @@ public struct SecretKeyError: Error, Hashable, Sendable, CustomStringConvertible
         case mismatch
     }
 
+    /// Why the file was refused.
     public var reason: Reason
     /// The problem, naming the file and the fix.
     public var problem: ConfigProblem

@@ -23,6 +23,11 @@ struct BrokenClusterTests {
         expectProblem(problems, field: "cluster_id", line: Fixtures.line(of: "cluster_id: other", in: text), mentions: ["duplicate key", "first at line 1"])
     }
 
+    @Test func duplicateKeyInAnotherQuotingIsStillADuplicate() {
+        let text = base + "\n\"cluster_id\": other\n"
+        expectProblem(Fixtures.clusterProblems(text), field: "cluster_id", line: Fixtures.line(of: "other", in: text), mentions: ["duplicate key", "first at line 1"])
+    }
+
     @Test func unknownKeySuggestsTheClosest() {
         let text = Fixtures.replacing("  failure_rounds: 4", with: "  failure_round: 4", in: base)
         let problems = Fixtures.clusterProblems(text)

@@ -59,7 +59,7 @@ struct BrokenNodeTests {
 
     @Test func actionTimeoutMustBeShorterThanTheCoreDeadline() {
         let text = Fixtures.replacing("timeout: 1m30s", with: "timeout: 5m", in: base)
-        expectProblem(Fixtures.nodeProblems(text), field: "heal_action.escalation[1].timeout", line: Fixtures.line(of: "timeout: 5m", in: text), mentions: ["`command` action's timeout (5m)", "heal_action_deadline (2m)"])
+        expectProblem(Fixtures.nodeProblems(text), field: "heal_action.escalation[1].timeout", line: Fixtures.line(of: "timeout: 5m", in: text), mentions: ["`command` action may take 5m10s (1 × timeout 5m + verify_timeout 10s)", "heal_action_deadline (2m)"])
         // A defaulted timeout (30 s) is reported at the step that takes it.
         let cluster30 = Fixtures.cluster + "\n  heal_action_deadline: 30s\n"
         let problems = Fixtures.nodeProblems(base, cluster: cluster30)
@@ -67,6 +67,41 @@ struct BrokenNodeTests {
         // Raising the deadline in the cluster file resolves it.
         let cluster = Fixtures.cluster + "\n  heal_action_deadline: 10m\n"
         #expect(throws: Never.self) { try Fixtures.parseNode(text, cluster: cluster) }
+    }
+
+    @Test func actionOptionsApplyOnlyToTheirKinds() {
+        let text = """
+            cluster_file: cluster.yaml
+            member: n1
+            interface: eth0
+            probe_targets: [gateway]
+            heal_action:
+              kind: ip-link
+              cycle: down-up
+              extra_arguments: [--force]
+              argv: [/bin/true]
+              fallback_restore: maybe
+            """
+        let problems = Fixtures.nodeProblems(text)
+        expectProblem(problems, field: "heal_action.cycle", line: 7, mentions: ["only to kinds `networkctl` and `nmcli`"])
+        expectProblem(problems, field: "heal_action.extra_arguments", line: 8, mentions: ["only to kinds `ifupdown`, `networkctl` and `nmcli`"])
+        expectProblem(problems, field: "heal_action.argv", line: 9, mentions: ["only to kind `command`"])
+        expectProblem(problems, field: "heal_action.fallback_restore", line: 10, mentions: ["write true or false"])
+        #expect(problems.count == 4)
+    }
+
+    @Test func networkctlOptionsAreRead() throws {
+        let text = """
+            cluster_file: cluster.yaml
+            member: n1
+            interface: eth0
+            probe_targets: [gateway]
+            heal_action: {kind: networkctl, cycle: down-up, extra_arguments: [--no-ask-password], verify_timeout: 20s, fallback_restore: false}
+            """
+        let action = try Fixtures.parseNode(text).node.healAction.primary
+        #expect(action == NodeSettings.HealAction(
+            kind: .networkctl, extraArguments: ["--no-ask-password"], cycle: .downUp, verifyTimeout: .seconds(20), fallbackRestore: false))
+        #expect(action.commandCount == 2 && action.worstCaseDuration == .seconds(80))
     }
 
     @Test func escalateAfterNeedsEscalationSteps() {

@@ -38,7 +38,7 @@ struct ScalarAndAddressTests {
 
     @Test func probeTargetsRoundTrip() throws {
         for text in ["gateway", "icmp 198.18.0.1", "icmp 2001:db8::1", "tcp 198.18.0.1:443", "tcp [2001:db8::1]:443"] {
-            #expect(try ProbeTarget.parse(text).get().description == text)
+            #expect(try NodeSettings.ProbeTarget.parse(text).get().description == text)
         }
     }
 

@@ -35,10 +35,10 @@ struct ValidConfigTests {
         #expect(config.node.secretKeyFile == "/etc/netheal/keys/node.key")
         #expect(config.node.interface == "eth0")
         #expect(config.node.probeTargets.map(\.description) == ["gateway", "icmp 198.18.0.1", "tcp [2001:db8::53]:53"])
-        #expect(config.node.healAction.primary == HealAction(kind: .ipLink, timeout: .seconds(30)))
+        #expect(config.node.healAction.primary == NodeSettings.HealAction(kind: .ipLink, timeout: .seconds(30)))
         #expect(config.node.healAction.escalation == [
-            HealAction(kind: .ifupdown),
-            HealAction(kind: .command, argv: ["/usr/local/sbin/heal-net", "eth0"], timeout: .seconds(90)),
+            NodeSettings.HealAction(kind: .ifupdown),
+            NodeSettings.HealAction(kind: .command, argv: ["/usr/local/sbin/heal-net", "eth0"], timeout: .seconds(90)),
         ])
         #expect(config.node.healAction.escalateAfterFailures == 2)
         // The ladder reaches the core through the settings.
@@ -69,7 +69,7 @@ struct ValidConfigTests {
         let config = try Fixtures.parseNode(text)
         #expect(config.memberIndex == MemberIndex(0))
         #expect(config.node.secretKeyFile == "/etc/netheal/node.key")
-        #expect(config.node.healAction == HealActionSettings(primary: HealAction(kind: .ifupdown, timeout: .seconds(30))))
+        #expect(config.node.healAction == NodeSettings.HealActionLadder(primary: NodeSettings.HealAction(kind: .ifupdown, timeout: .seconds(30))))
         #expect(config.settings.escalationSteps == 1)
         #expect(config.settings.escalationAfterFailures == 0, "no escalation steps: the ladder is off")
         #expect(config.node.mode == .heal)
@@ -104,7 +104,7 @@ struct ValidConfigTests {
             #expect(node.cluster == cluster)
             #expect(node.node.secretKeyFile == "/etc/netheal/node.key")
             #expect(node.node.probeTargets.first == .gateway)
-            #expect(node.node.probeTargets.contains(.icmp(IPAddress("1.1.1.1")!)))
+            #expect(node.node.probeTargets.contains(NodeSettings.ProbeTarget.icmp(IPAddress("1.1.1.1")!)))
         }
     }
 
@@ -124,6 +124,46 @@ struct ValidConfigTests {
             }
             #expect(node.node.clusterFile == dir + "/cluster.yaml", "relative cluster_file resolves next to the node file")
             #expect(node.cluster == cluster)
+        }
+    }
+}
+
+@Suite("docs/configuration.md examples")
+struct DocumentationExampleTests {
+    /// The ```yaml blocks of docs/configuration.md.
+    static func yamlBlocks() throws -> [String] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        var blocks: [String] = []
+        var current: [Substring]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line == "```yaml" {
+                current = []
+            } else if current != nil, line == "```" {
+                blocks.append(current!.joined(separator: "\n"))
+                current = nil
+            } else if current != nil {
+                current!.append(line)
+            }
+        }
+        return blocks
+    }
+
+    @Test func everyExampleIsValid() throws {
+        let blocks = try Self.yamlBlocks()
+        let cluster = try #require(blocks.first { $0.hasPrefix("cluster_id:") })
+        #expect(throws: Never.self) { try Fixtures.parseCluster(cluster) }
+        let nodes = blocks.filter { $0.hasPrefix("cluster_file:") }
+        #expect(nodes.count == 1)
+        for node in nodes {
+            #expect(throws: Never.self) { try Fixtures.parseNode(node, cluster: cluster) }
+        }
+        // The heal_action fragment, inside a minimal node file.
+        let fragments = blocks.filter { $0.hasPrefix("heal_action:") }
+        #expect(fragments.count == 1)
+        for fragment in fragments {
+            let node = "cluster_file: cluster.yaml\nmember: n1\ninterface: eth0\nprobe_targets: [gateway]\n" + fragment
+            #expect(throws: Never.self) { try Fixtures.parseNode(node, cluster: cluster) }
         }
     }
 }
