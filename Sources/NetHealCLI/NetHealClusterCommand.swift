@@ -5,7 +5,7 @@ public struct NetHealClusterCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "netheal-cluster",
         abstract: "Heal this node's network interface only when the fleet agrees the fault is here.",
-        subcommands: [KeygenCommand.self, ConfigCommand.self]
+        subcommands: [KeygenCommand.self, ConfigCommand.self, BenchCommand.self]
     )
 
     public init() {}
