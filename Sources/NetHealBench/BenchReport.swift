@@ -14,8 +14,9 @@ public struct BenchRow: Hashable, Sendable {
     public var anchorMedian: Double
     /// False when the anchor is a documented constant (e.g. memberlist's defaults), not a measurement.
     public var anchorMeasured: Bool
-    /// `median / anchorMedian`.
-    public var ratio: Double { anchorMedian == 0 ? .nan : median / anchorMedian }
+    /// The figure relative to its anchor: the median of the per-run ratios when figure and anchor were
+    /// measured in pairs (robust against load that changes between runs), else `median / anchorMedian`.
+    public var ratio: Double
     /// How many runs each median is taken over (≥ 5).
     public var runs: Int
     /// A remark (e.g. "does not fit one datagram").
@@ -23,7 +24,7 @@ public struct BenchRow: Hashable, Sendable {
 
     public init(
         figure: String, size: String, median: Double, unit: String, anchor: String, anchorMedian: Double,
-        anchorMeasured: Bool = true, runs: Int, note: String = ""
+        anchorMeasured: Bool = true, ratio: Double? = nil, runs: Int, note: String = ""
     ) {
         self.figure = figure
         self.size = size
@@ -32,6 +33,7 @@ public struct BenchRow: Hashable, Sendable {
         self.anchor = anchor
         self.anchorMedian = anchorMedian
         self.anchorMeasured = anchorMeasured
+        self.ratio = ratio ?? (anchorMedian == 0 ? .nan : median / anchorMedian)
         self.runs = runs
         self.note = note
     }

@@ -37,24 +37,45 @@ struct CoreBench {
         var now = start
         var tickCore = core
         var tickNow = start
+        let probeCore = core
         let size = membersLabel(n)
-        let (step, verifyA) = Measure.paired(runs: s.runs, duration: s.runDuration, {
+        let step = Measure.paired(runs: s.runs, duration: s.runDuration, {
             origin = origin + 1 == n ? 1 : origin + 1
             if origin == 1 { sequence += 1 }
             now = now + .microseconds(10)
             blackHole(core.handle(.viewReceived(Self.view(origin, sequence, reach), direct: true), now: now))
         }, verifyAnchor)
         // A tick every gossip interval: every tick evaluates and gossips (the most expensive kind).
-        let (tick, verifyB) = Measure.paired(runs: s.runs, duration: s.runDuration, {
+        let tick = Measure.paired(runs: s.runs, duration: s.runDuration, {
             tickNow = tickNow + .seconds(1)
             blackHole(tickCore.handle(.tick, now: tickNow))
         }, verifyAnchor)
+        // Where a tick's time goes: the two O(members) parts it is made of, measured alone.
+        let content = Measure.paired(runs: s.runs, duration: s.runDuration, {
+            blackHole(probeCore.viewContent(now: start))
+        }, verifyAnchor)
+        let evidence = Measure.paired(runs: s.runs, duration: s.runDuration, {
+            blackHole(probeCore.evidence(now: start))
+        }, verifyAnchor)
         reach = []
+        let anchor = "raw crypto_sign_verify_detached"
+        func row(_ figure: String, _ p: Measure.Pair, _ note: String = "") -> BenchRow {
+            BenchRow(figure: figure, size: size, median: p.a, unit: "ops/s", anchor: anchor, anchorMedian: p.b,
+                     ratio: p.ratio, runs: s.runs, note: note)
+        }
         return [
-            BenchRow(figure: "decision step per received view (handle .viewReceived)", size: size, median: step,
-                     unit: "ops/s", anchor: "raw crypto_sign_verify_detached", anchorMedian: verifyA, runs: s.runs),
-            BenchRow(figure: "tick with evaluation + gossip (handle .tick)", size: size, median: tick,
-                     unit: "ops/s", anchor: "raw crypto_sign_verify_detached", anchorMedian: verifyB, runs: s.runs),
+            row("decision step per received view (handle .viewReceived)", step),
+            row("tick with evaluation + gossip (handle .tick)", tick, "\(Self.micros(tick.a)) µs per tick"),
+            row("  part of a tick: own view content (reach of every member)", content, "\(Self.micros(content.a)) µs"),
+            row("  part of a tick: evidence tally over every peer (evidence(now:))", evidence, "\(Self.micros(evidence.a)) µs"),
         ]
+    }
+
+    /// Microseconds per operation at `rate` operations per second, 3 significant figures.
+    static func micros(_ rate: Double) -> String {
+        let us = 1e6 / rate
+        if us >= 100 { return String(Int(us.rounded())) }
+        if us >= 10 { return String(Double(Int((us * 10).rounded())) / 10) }
+        return String(Double(Int((us * 100).rounded())) / 100)
     }
 }

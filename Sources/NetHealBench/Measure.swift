@@ -16,15 +16,29 @@ enum Measure {
         }
     }
 
-    /// Medians of two figures measured alternately (a, b, a, b, …) so that drift affects both alike.
-    static func paired(runs: Int, duration: Duration, _ a: () -> Void, _ b: () -> Void) -> (Double, Double) {
+    /// A figure and its anchor measured alternately (a, b, b, a, a, b, …: the order flips every run so
+    /// that neither always goes first) so that drift and other load affect both alike.
+    struct Pair {
+        /// Median rate of `a` and of `b` over the runs.
+        var a: Double
+        var b: Double
+        /// Median of the per-run ratios a/b.
+        var ratio: Double
+    }
+
+    static func paired(runs: Int, duration: Duration, _ a: () -> Void, _ b: () -> Void) -> Pair {
         var ra: [Double] = []
         var rb: [Double] = []
-        for _ in 0..<runs {
-            ra.append(rate(for: duration, a))
-            rb.append(rate(for: duration, b))
+        for run in 0..<runs {
+            if run % 2 == 0 {
+                ra.append(rate(for: duration, a))
+                rb.append(rate(for: duration, b))
+            } else {
+                rb.append(rate(for: duration, b))
+                ra.append(rate(for: duration, a))
+            }
         }
-        return (median(ra), median(rb))
+        return Pair(a: median(ra), b: median(rb), ratio: median(zip(ra, rb).map { $0 / $1 }))
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -54,29 +54,29 @@ struct WireBench {
         guard try encoder.sign(view, with: signer).bytes == signed.bytes else { throw BenchError("signing is not deterministic") }
 
         func rawSignOnce() { rawSign(into: &sig) }
-        let (encode, rawSignA) = Measure.paired(runs: s.runs, duration: s.runDuration, {
+        let encode = Measure.paired(runs: s.runs, duration: s.runDuration, {
             blackHole(try? encoder.sign(view, with: stub))
         }, rawSignOnce)
-        let (swiftSign, rawSignB) = Measure.paired(runs: s.runs, duration: s.runDuration, {
+        let swiftSign = Measure.paired(runs: s.runs, duration: s.runDuration, {
             blackHole(try? encoder.sign(view, with: signer))
         }, rawSignOnce)
-        let (decodeVerify, rawVerifyA) = Measure.paired(runs: s.runs, duration: s.runDuration, {
+        let decodeVerify = Measure.paired(runs: s.runs, duration: s.runDuration, {
             var marks = ViewWatermarks()
             blackHole(decoder.decode(datagram, watermarks: &marks))
         }, { blackHole(rawVerify()) })
-        let (decodeOnly, rawVerifyB) = Measure.paired(runs: s.runs, duration: s.runDuration, {
+        let decodeOnly = Measure.paired(runs: s.runs, duration: s.runDuration, {
             var marks = ViewWatermarks()
             blackHole(structural.decode(datagram, watermarks: &marks))
         }, { blackHole(rawVerify()) })
         return [
-            BenchRow(figure: "encode view (fields, no crypto)", size: size, median: encode, unit: "ops/s",
-                     anchor: "raw crypto_sign_detached", anchorMedian: rawSignA, runs: s.runs),
-            BenchRow(figure: "sign view (encode + Ed25519)", size: size, median: swiftSign, unit: "ops/s",
-                     anchor: "raw crypto_sign_detached", anchorMedian: rawSignB, runs: s.runs, note: "target ≥ 0.9×"),
-            BenchRow(figure: "decode datagram (structure, no verify)", size: size, median: decodeOnly, unit: "ops/s",
-                     anchor: "raw crypto_sign_verify_detached", anchorMedian: rawVerifyB, runs: s.runs),
-            BenchRow(figure: "decode + verify datagram (1 view)", size: size, median: decodeVerify, unit: "ops/s",
-                     anchor: "raw crypto_sign_verify_detached", anchorMedian: rawVerifyA, runs: s.runs, note: "target ≥ 0.9×"),
+            BenchRow(figure: "encode view (fields, no crypto)", size: size, median: encode.a, unit: "ops/s",
+                     anchor: "raw crypto_sign_detached", anchorMedian: encode.b, ratio: encode.ratio, runs: s.runs),
+            BenchRow(figure: "sign view (encode + Ed25519)", size: size, median: swiftSign.a, unit: "ops/s",
+                     anchor: "raw crypto_sign_detached", anchorMedian: swiftSign.b, ratio: swiftSign.ratio, runs: s.runs, note: "target ≥ 0.9×"),
+            BenchRow(figure: "decode datagram (structure, no verify)", size: size, median: decodeOnly.a, unit: "ops/s",
+                     anchor: "raw crypto_sign_verify_detached", anchorMedian: decodeOnly.b, ratio: decodeOnly.ratio, runs: s.runs),
+            BenchRow(figure: "decode + verify datagram (1 view)", size: size, median: decodeVerify.a, unit: "ops/s",
+                     anchor: "raw crypto_sign_verify_detached", anchorMedian: decodeVerify.b, ratio: decodeVerify.ratio, runs: s.runs, note: "target ≥ 0.9×"),
         ]
     }
 
