@@ -103,6 +103,12 @@ public struct BenchSettings: Sendable {
     /// Member counts of the decision-step and gossip figures. Default 10, 100, 1,000, 10,000.
     public var coreSizes = [10, 100, 1000, 10_000]
 
+    /// The sections to run (default all): "wire", "core", "gossip".
+    public var sections: Set<String> = BenchSettings.allSections
+
+    /// Every section name, in table order.
+    public static let allSections: Set<String> = ["wire", "core", "gossip"]
+
     public init() {}
 
     /// `--quick`: the same table, 5 short runs each and a 5 s simulated gossip window (a smoke run; its

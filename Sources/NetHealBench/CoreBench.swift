@@ -38,6 +38,12 @@ struct CoreBench {
         var tickCore = core
         var tickNow = start
         let probeCore = core
+        // The same node with its own probes failing: every evaluation now tallies every peer's view
+        // (healthy nodes stop at their own probes). Everyone vouches, so it holds (voucher-hold).
+        var failingCore = core
+        let failed = ProbeRoundResult(targets: [.init(target: "gw", outcome: .timedOut)])
+        for _ in 0..<HealSettings().failureRounds { _ = failingCore.handle(.probeRound(failed), now: start) }
+        var failingNow = start
         let size = membersLabel(n)
         let step = Measure.paired(runs: s.runs, duration: s.runDuration, {
             origin = origin + 1 == n ? 1 : origin + 1
@@ -49,6 +55,10 @@ struct CoreBench {
         let tick = Measure.paired(runs: s.runs, duration: s.runDuration, {
             tickNow = tickNow + .seconds(1)
             blackHole(tickCore.handle(.tick, now: tickNow))
+        }, verifyAnchor)
+        let failingTick = Measure.paired(runs: s.runs, duration: s.runDuration, {
+            failingNow = failingNow + .seconds(1)
+            blackHole(failingCore.handle(.tick, now: failingNow))
         }, verifyAnchor)
         // Where a tick's time goes: the two O(members) parts it is made of, measured alone.
         let content = Measure.paired(runs: s.runs, duration: s.runDuration, {
@@ -65,7 +75,9 @@ struct CoreBench {
         }
         return [
             row("decision step per received view (handle .viewReceived)", step),
-            row("tick with evaluation + gossip (handle .tick)", tick, "\(Self.micros(tick.a)) µs per tick"),
+            row("tick of a healthy node: evaluation + gossip (handle .tick)", tick, "\(Self.micros(tick.a)) µs per tick"),
+            row("tick while own probes fail: evaluation tallies every peer + gossip", failingTick,
+                "\(Self.micros(failingTick.a)) µs per tick"),
             row("  part of a tick: own view content (reach of every member)", content, "\(Self.micros(content.a)) µs"),
             row("  part of a tick: evidence tally over every peer (evidence(now:))", evidence, "\(Self.micros(evidence.a)) µs"),
         ]

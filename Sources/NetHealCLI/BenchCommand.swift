@@ -23,15 +23,23 @@ public struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Runs per figure, at least 5 (default 7; 5 with --quick).", valueName: "n"))
     public var runs: Int?
 
+    /// Only these sections.
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Only these sections: wire, core, gossip (default: all).", valueName: "section"))
+    public var only: [String] = []
+
     public init() {}
 
     public func validate() throws {
         if let runs, runs < 5 { throw ValidationError("--runs must be at least 5 (a median of fewer runs is not reported)") }
+        for section in only where !BenchSettings.allSections.contains(section) {
+            throw ValidationError("unknown section `\(section)` for --only; use wire, core or gossip")
+        }
     }
 
     public func run() throws {
         var settings = quick ? BenchSettings.quick : BenchSettings()
         if let runs { settings.runs = runs }
+        if !only.isEmpty { settings.sections = Set(only) }
         print("netheal-cluster bench\(quick ? " --quick (smoke run: figures are noisy)" : "")")
         print("machine: \(Self.cpuModel()), \(Self.onlineCPUs()) CPU(s); build: \(Self.buildConfiguration)")
         let report = try NetHealBench.run(settings) { line in

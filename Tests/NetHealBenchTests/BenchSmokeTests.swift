@@ -8,8 +8,8 @@ import Testing
         let report = try NetHealBench.run(.quick)
         #expect(report.sections.count == 3)
         let rows = report.rows
-        // Wire: 4 figures × 3 sizes; core: 4 × 4; gossip: 2 × 4.
-        #expect(report.sections.map(\.rows.count) == [12, 16, 8])
+        // Wire: 4 figures × 3 sizes; core: 5 × 4; gossip: 2 × 4.
+        #expect(report.sections.map(\.rows.count) == [12, 20, 8])
         for row in rows {
             #expect(row.median > 0 && row.median.isFinite, "\(row.figure) \(row.size)")
             #expect(row.anchorMedian > 0 && row.anchorMedian.isFinite, "\(row.figure) \(row.size)")
