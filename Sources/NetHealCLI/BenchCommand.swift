@@ -11,7 +11,7 @@ public struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure wire/crypto throughput, the decision step and gossip bandwidth.",
         discussion: """
-            Every figure is the median of repeated runs (7 by default, at least 5), printed next to its anchor measured in the same run (raw libsodium on the same bytes) or a documented reference (memberlist's defaults), and their ratio. Build in release mode for meaningful figures: swift run -c release netheal-cluster bench. Takes about a minute; --quick is a smoke run of a few seconds with noisy figures.
+            Every figure is the median of repeated runs (7 by default, at least 5), printed next to its anchor measured in the same run (raw libsodium on the same bytes) or a documented reference (memberlist's defaults), and their ratio. Build in release mode for meaningful figures: swift run -c release netheal-cluster bench. Takes about 2 minutes on 2 cores (7 runs); --quick is a smoke run of a few seconds with noisy figures.
             """
     )
 
