@@ -10,6 +10,7 @@ import PackageDescription
 //   NetHealAgent     the SwiftNIO shell: UDP gossip, probes, heal actions, control socket, systemd
 //   NetHealSimulator deterministic fleet simulator driving the same core
 //   NetHealLab       a real fleet in network namespaces (lab scenarios, the demo)
+//   NetHealBench     the `bench` figures: wire/crypto vs raw libsodium, decision step, gossip bandwidth
 //   NetHealCLI       the `netheal-cluster` commands (swift-argument-parser)
 let package = Package(
     name: "netheal-cluster",
@@ -47,11 +48,12 @@ let package = Package(
         ),
         .target(name: "NetHealSimulator", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium"]),
         .target(name: "NetHealLab", dependencies: ["NetHealCore", "NetHealSodium", "NetHealConfig"]),
+        .target(name: "NetHealBench", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium", "CSodium"]),
         .target(name: "NetHealTestKit", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium"]),
         .target(
             name: "NetHealCLI",
             dependencies: [
-                "NetHealCore", "NetHealWire", "NetHealSodium", "NetHealConfig", "NetHealAgent", "NetHealSimulator", "NetHealLab",
+                "NetHealCore", "NetHealWire", "NetHealSodium", "NetHealConfig", "NetHealAgent", "NetHealSimulator", "NetHealLab", "NetHealBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "NetHealAgentTests", dependencies: ["NetHealAgent", "NetHealTestKit"]),
         .testTarget(name: "NetHealSimulatorTests", dependencies: ["NetHealSimulator", "NetHealTestKit"]),
         .testTarget(name: "NetHealLabTests", dependencies: ["NetHealLab", "NetHealTestKit"]),
+        .testTarget(name: "NetHealBenchTests", dependencies: ["NetHealBench"]),
         .testTarget(
             name: "NetHealCLITests",
             dependencies: ["NetHealCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]

@@ -119,9 +119,14 @@ public struct DatagramEncoder: Sendable {
         guard view.reach.count == roster.count else {
             throw .memberCountMismatch(got: view.reach.count, expected: roster.count)
         }
-        for (slot, reach) in view.reach.enumerated() where (reach == .isSelf) != (slot == view.origin.int) {
-            throw .badSelfSlot(origin: view.origin)
+        // reach[origin] is self and no other slot is (one pass over raw memory: hot for large rosters).
+        let origin = view.origin.int
+        let selfSlotsOK = view.reach.withUnsafeBufferPointer { reach in
+            var selfSlots = 0
+            for r in reach where r == .isSelf { selfSlots += 1 }
+            return selfSlots == 1 && reach[origin] == .isSelf
         }
+        guard selfSlotsOK else { throw .badSelfSlot(origin: view.origin) }
         guard member.accepts(signer.publicKey) else { throw .signerKeyMismatch(origin: view.origin) }
         guard WireFormat.headerBytes + viewBytes <= WireFormat.maxDatagramBytes else {
             throw .tooLarge(byteCount: WireFormat.headerBytes + viewBytes)
@@ -141,15 +146,34 @@ public struct DatagramEncoder: Sendable {
         bytes.append(view.upstream.rawValue)
         bytes.append(view.decision.rawValue)
         bytes.appendBigEndian(UInt16(view.reach.count))
-        var byte: UInt8 = 0
-        for (slot, reach) in view.reach.enumerated() {
-            byte |= reach.rawValue << UInt8((slot & 3) * 2)
-            if slot & 3 == 3 {
-                bytes.append(byte)
-                byte = 0
+        appendBitmap(view.reach, to: &bytes)
+    }
+
+    /// Packs `reach` four slots per byte, slot j of a byte in bits 2j…2j+1, the last byte zero-padded.
+    /// Written into place over raw memory: for 1,000 members this is 250 bytes per view signed.
+    private func appendBitmap(_ reach: [Reach], to bytes: inout [UInt8]) {
+        let n = reach.count
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: WireFormat.bitmapBytes(memberCount: n)))
+        reach.withUnsafeBufferPointer { r in
+            bytes.withUnsafeMutableBufferPointer { out in
+                var slot = 0
+                var k = start
+                while slot + 4 <= n {
+                    out[k] = r[slot].rawValue | r[slot + 1].rawValue << 2 | r[slot + 2].rawValue << 4 | r[slot + 3].rawValue << 6
+                    slot += 4
+                    k += 1
+                }
+                var last: UInt8 = 0
+                var shift: UInt8 = 0
+                while slot < n {
+                    last |= r[slot].rawValue << shift
+                    shift += 2
+                    slot += 1
+                }
+                if n & 3 != 0 { out[k] = last }
             }
         }
-        if view.reach.count & 3 != 0 { bytes.append(byte) }
     }
 }
 
