@@ -63,8 +63,8 @@ extension LabFleet {
         for id in lifted.keys { activeFaults[id] = nil }
         lock.unlock()
         for (id, fault) in lifted.sorted(by: { $0.key < $1.key }) {
-            deleteTables(of: LabFaultHandle(id: id, fault: fault, injectedAt: Date()))
             timeline.record(.fault, node.name, "link cycled: NIC reset, injector lifts \(fault)")
+            deleteTables(of: LabFaultHandle(id: id, fault: fault, injectedAt: Date()))
         }
     }
 

@@ -99,7 +99,7 @@ struct LabNamespaceTests {
             try fleet.runner.run(["ip", "-n", n1.namespace, "link", "set", n1.interface, "up"])
             try fleet.runner.run(["ip", "-n", n1.namespace, "route", "replace", "default", "via", LabTopology.gateway])
             #expect(eventually(5) { fleet.ping(from: n1, to: LabTopology.gateway) })
-            #expect(fleet.timeline.events(.fault).contains { $0.text.contains("injector lifts") })
+            #expect(eventually(2) { fleet.timeline.events(.fault).contains { $0.text.contains("injector lifts") } })
         }
     }
 
