@@ -7,7 +7,7 @@ public struct NetHealClusterCommand: AsyncParsableCommand {
         abstract: "Heal this node's network interface only when the fleet agrees the fault is here.",
         subcommands: [
             RunCommand.self, StatusCommand.self, CheckCommand.self, ControlCommand.self, KeygenCommand.self,
-            ConfigCommand.self, FleetCommand.self, LabCommand.self,
+            ConfigCommand.self, FleetCommand.self, SimulateCommand.self, LabCommand.self,
         ]
     )
 

@@ -166,9 +166,14 @@ actor AgentEngine {
                 let view = content.view(
                     origin: me, incarnation: incarnation, sequence: sequence, originTimeMillis: wall,
                     configDigest: configDigest)
+                // Relay only to a peer known to run the same cluster file: across file versions the
+                // keys or member order may differ, and one relayed view the receiver cannot verify
+                // makes it reject the whole datagram (our own view included). See docs/key-rotation.md.
+                let sameClusterFile = latest[target.int]?.view.configDigest == configDigest
                 do {
                     let datagram = try encoder.encode(
-                        view, signer: signer, relaying: relayed.filter { $0.origin != target })
+                        view, signer: signer,
+                        relaying: sameClusterFile ? relayed.filter { $0.origin != target } : [])
                     sends.append((datagram.bytes, peerAddresses[target.int]))
                 } catch {
                     logger.error("cannot encode a view", metadata: ["error": "\(error)"])

@@ -1,0 +1,94 @@
+import NetHealCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `simulate --bench`: simulated node-seconds per wall second and peak RSS for several fleet sizes.
+public enum Bench {
+    /// A benchmark fleet of `size` nodes in three racks with a wedge, a rack upstream outage and a
+    /// partition, for `duration`.
+    public static func scenarioText(size: Int, duration: Duration, seed: UInt64, fast: Bool) -> String {
+        let third = max(1, size / 3)
+        let secs = duration.nanosecondsClamped / 1_000_000_000
+        return """
+            scenario bench-\(size)
+            seed \(seed)
+            fleet \(size)
+            duration \(SimDuration.format(duration))
+            signer \(fast ? "fast" : "ed25519")
+            domain rackA n1..n\(third)
+            at \(secs / 10)s wedge n\(min(size, 2))
+            at \(secs / 4)s upstream-outage rackA for \(max(1, secs / 10))s
+            at \(secs / 2)s partition isolate n\(size) for 30s
+            at \(secs * 3 / 4)s upstream-outage all for 60s
+
+            """
+    }
+
+    /// Peak resident set size in kB (VmHWM of /proc/self/status), or nil when unavailable.
+    public static func peakRSSKiB() -> Int? {
+        guard let f = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(f) }
+        var line = [CChar](repeating: 0, count: 256)
+        while fgets(&line, Int32(line.count), f) != nil {
+            let s = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if s.hasPrefix("VmHWM:") {
+                return Int(s.dropFirst(6).filter { $0.isNumber })
+            }
+        }
+        return nil
+    }
+
+    /// One measured configuration.
+    struct Case {
+        var label: String
+        var size: Int
+        var clusters: Int
+        var duration: Duration
+        var fast: Bool
+    }
+
+    /// Runs the cases and returns printable lines. `duration` overrides every case's simulated time.
+    public static func run(fast: Bool, sizes: [Int] = [100, 1000, 10000], duration: Duration? = nil) throws -> [String] {
+        var cases: [Case] = []
+        for size in sizes {
+            switch size {
+            case ...200:
+                let d = duration ?? .seconds(600)
+                if !fast { cases.append(Case(label: "\(size) nodes", size: size, clusters: 1, duration: d, fast: false)) }
+                cases.append(Case(label: "\(size) nodes", size: size, clusters: 1, duration: d, fast: true))
+            case ...5000:
+                cases.append(Case(label: "\(size) nodes", size: size, clusters: 1, duration: duration ?? .seconds(600), fast: true))
+            default:
+                // The wire format caps one cluster at ~5,100 members: a 10,000-node fleet is clusters of 1,000,
+                // run one after the other (peak RSS is then that of one 1,000-node cluster).
+                cases.append(Case(label: "\(size) nodes (\(size / 1000) clusters of 1,000, run in turn)", size: 1000,
+                    clusters: size / 1000, duration: duration ?? .seconds(60), fast: true))
+            }
+        }
+        var lines = ["bench: simulated node-seconds per wall second; peak RSS is the process high-water mark (VmHWM)"]
+        let clock = ContinuousClock()
+        for c in cases {
+            let start = clock.now
+            var nodeSeconds = 0.0
+            var events = 0
+            var violations = 0
+            for k in 0..<c.clusters {
+                let text = scenarioText(size: c.size, duration: c.duration, seed: UInt64(1000 + k), fast: c.fast)
+                let s = try Scenario.parse(text, file: "bench")
+                let r = try SimulationRunner.run(s)
+                nodeSeconds += Double(c.size) * Double(c.duration.nanosecondsClamped) / 1e9
+                events += r.events
+                violations += r.violations.count
+            }
+            let d = clock.now - start
+            let wall = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let rss = peakRSSKiB().map { "\($0 / 1024) MiB" } ?? "n/a"
+            lines.append("  \(c.label), \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "
+                + "\(String(format2: wall))s wall, \(Int(nodeSeconds / max(wall, 1e-9))) node-s/s, "
+                + "\(Int(Double(events) / max(wall, 1e-9))) events/s, peak RSS \(rss), violations \(violations)")
+        }
+        return lines
+    }
+}

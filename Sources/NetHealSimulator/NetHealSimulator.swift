@@ -1,1 +1,0 @@
-// NetHealSimulator: see Package.swift for this layer's role.

@@ -1,0 +1,22 @@
+import NetHealCore
+
+/// The decision logic of one simulated node. `NodeCore` is the product; the baselines
+/// (`Baselines.swift`) implement the same shape so that `--compare` runs them in the same engine.
+public protocol SimPolicy {
+    /// Short name for reports ("netheal", "naive", …).
+    static var policyName: String { get }
+    /// A fresh process for member `me` (after a restart `pacing` is the persisted, rebased state).
+    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64)
+    /// Feed one input; returns the effects to perform in order.
+    mutating func handle(_ input: CoreInput, now: Instant) -> [CoreEffect]
+    /// The pacing state the policy keeps, if any (the checker reads its backoff).
+    var pacingState: PacingState? { get }
+    /// The decision state the node announces (report colours, storm-guard check).
+    var announcedState: DecisionState { get }
+}
+
+extension NodeCore: SimPolicy {
+    public static var policyName: String { "netheal" }
+    public var pacingState: PacingState? { pacing }
+    public var announcedState: DecisionState { state }
+}

@@ -1,0 +1,174 @@
+import NetHealCore
+import NetHealWire
+
+/// The shell of each simulated node: effects, probes, heal actions, crash and restart, receiving.
+extension Simulation {
+    static var recentCapacity: Int { 32 }
+    static var capturedCapacity: Int { 16 }
+    /// Delay between a heal order and the interface going down (the action's process starting), so the
+    /// "healing" announcement leaves first, as it does from the agent.
+    static var actionStartDelay: Int64 { 10_000_000 }
+
+    func perform(_ i: Int, _ effects: [CoreEffect]) throws {
+        for effect in effects {
+            switch effect {
+            case .gossip(let content, let to, let relay):
+                mix(10, i, UInt64(to.count))
+                try send(i, content, to: to, relay: relay)
+            case .runProbeRound:
+                mix(11, i)
+                startProbe(i)
+            case .cycleInterface(let order):
+                mix(12, i, UInt64(order.step))
+                healOrdered(i, order, dryRun: false)
+                queue.push(at: now + Self.actionStartDelay, .healDown(i))
+                queue.push(at: now + Self.actionStartDelay + scenario.healDuration.nanosecondsClamped,
+                    .healUp(i, epoch: epoch[i]))
+                if let after = crashArmed[i] {
+                    crashArmed[i] = nil
+                    queue.push(at: now + 500_000_000, .crash(i, restartAfter: after))
+                }
+            case .wouldHeal(let order):
+                mix(13, i)
+                healOrdered(i, order, dryRun: true)
+            case .persist(let pacing):
+                mix(14, i, UInt64(pacing.history.count))
+                persisted[i] = pacing
+                persistedOffset[i] = monoOffset[i]
+            case .decisionChanged(let record):
+                mix(15, i, UInt64(record.state.rawValue))
+                checkRecord(i, record)
+            }
+        }
+    }
+
+    func healOrdered(_ i: Int, _ order: HealOrder, dryRun: Bool) {
+        let broken = !ifaceWorks(i)
+        let heal = SimHeal(
+            node: i, at: now, rule: order.rule, reason: order.reason, dryRun: dryRun, justified: broken,
+            brokenSince: broken ? wedgeSince[i] ?? ifaceBrokenSince[i] : nil)
+        onHealStarted(heal)
+        result.heals.append(heal)
+    }
+
+    // MARK: Ground truth
+
+    /// The interface sends.
+    func ifaceTx(_ i: Int) -> Bool { wedge[i] & 1 == 0 && !healDown[i] && !flapDown[i] }
+    /// The interface receives.
+    func ifaceRx(_ i: Int) -> Bool { wedge[i] & 2 == 0 && !healDown[i] && !flapDown[i] }
+    func ifaceWorks(_ i: Int) -> Bool { ifaceTx(i) && ifaceRx(i) }
+    func upstreamOK(_ i: Int) -> Bool { upstreamDown[i] == 0 && !upstreamFlap[i] }
+
+    /// Call after any change of node `i`'s interface or upstream.
+    func truthChanged(_ i: Int) {
+        let iface = ifaceWorks(i)
+        if !iface {
+            if ifaceFineSince[i] != .max { ifaceBrokenSince[i] = now }
+            ifaceFineSince[i] = .max
+            lastDisturbed[i] = now
+        } else if ifaceFineSince[i] == .max {
+            ifaceFineSince[i] = now
+        }
+        if !(iface && upstreamOK(i)) { truthFineSince[i] = .max } else if truthFineSince[i] == .max { truthFineSince[i] = now }
+        if wedge[i] == 0 { wedgeSince[i] = nil }
+    }
+
+    // MARK: Probes
+
+    func startProbe(_ i: Int) {
+        let timeout = settings.probeTimeout.nanosecondsClamped
+        var outcome: UInt8
+        var delay: Int64
+        if healDown[i] {
+            outcome = 2 | 2 << 4
+            delay = 1_000_000
+        } else if !ifaceWorks(i) || !upstreamOK(i) {
+            outcome = 0
+            delay = timeout
+        } else {
+            let lossA = scenario.upstreamLoss > 0 && probeRng.chance(scenario.upstreamLoss)
+            let lossB = scenario.upstreamLoss > 0 && probeRng.chance(scenario.upstreamLoss)
+            outcome = (lossA ? 0 : 1) | (lossB ? 0 : 1) << 4
+            delay = lossA && lossB ? timeout : 2_000_000
+        }
+        queue.push(at: now + delay, .probeDone(i, epoch: epoch[i], outcome: outcome))
+    }
+
+    // MARK: Crash and restart
+
+    func crash(_ i: Int, restartAfter: Int64) {
+        guard nodes[i] != nil else { return }
+        nodes[i] = nil
+        result.downtimes.append((i, now, nil))
+        epoch[i] &+= 1
+        lastDisturbed[i] = now
+        onCrashed(i)
+        queue.push(at: now + max(1, restartAfter), .restart(i))
+    }
+
+    func restart(_ i: Int) throws {
+        guard nodes[i] == nil else { return }
+        if let k = result.downtimes.lastIndex(where: { $0.node == i && $0.to == nil }) { result.downtimes[k].to = now }
+        let oldOffset = persistedOffset[i]
+        monoOffset[i] = Int64(restartRng.next() % 1_000_000_000_000_000)
+        // What the agent does on load: shift stored instants so they keep their wall-clock meaning.
+        let pacing = persisted[i]?.rebased(by: .nanoseconds(monoOffset[i] - oldOffset))
+        if pacing != nil { persisted[i] = pacing; persistedOffset[i] = monoOffset[i] }
+        incarnation[i] += 1
+        sequence[i] = 0
+        var w = ViewWatermarks(memberCount: n)
+        w.pin(MemberIndex(i))
+        watermarks[i] = w
+        recent[i] = []
+        recentOrigins[i] = []
+        recentCursor[i] = 0
+        nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next())
+        lastDisturbed[i] = now
+        onRestarted(i)
+        try feed(i, .started)
+        queue.push(at: now + tick, .tick(i, epoch: epoch[i]))
+    }
+
+    // MARK: Receiving
+
+    func receive(_ i: Int, _ bytes: [UInt8], tag: UInt8) throws {
+        guard nodes[i] != nil, ifaceRx(i) else { return }
+        if tag != Tag.normal { result.injectedDelivered += 1 }
+        switch decoder.decode(bytes, watermarks: &watermarks[i]) {
+        case .failure(let error):
+            rejectedCounts[error.reason, default: 0] += 1
+            mix(20, i, UInt64(error.reason.utf8.count))
+        case .success(let datagram):
+            result.datagramsDelivered += 1
+            onAccepted(receiver: i, datagram: datagram, tag: tag)
+            remember(i, datagram.sender)
+            try feed(i, .viewReceived(datagram.sender.view, direct: true))
+            for v in datagram.relayed { try feed(i, .viewReceived(v.view, direct: false)) }
+        }
+    }
+
+    func remember(_ i: Int, _ view: SignedView) {
+        let origin = view.origin.rawValue
+        if let k = recentOrigins[i].firstIndex(of: origin) {
+            recent[i][k] = view
+        } else if recent[i].count < Self.recentCapacity {
+            recent[i].append(view)
+            recentOrigins[i].append(origin)
+        } else {
+            recent[i][recentCursor[i]] = view
+            recentOrigins[i][recentCursor[i]] = origin
+            recentCursor[i] = (recentCursor[i] + 1) % Self.recentCapacity
+        }
+    }
+}
+
+extension SplitMix64 {
+    /// True with probability `p`.
+    mutating func chance(_ p: Double) -> Bool {
+        p > 0 && Double(next() >> 11) * 0x1p-53 < p
+    }
+
+    /// Uniform in 0 ..< 1.
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}

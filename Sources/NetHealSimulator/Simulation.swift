@@ -1,0 +1,292 @@
+import NetHealCore
+import NetHealSodium
+import NetHealWire
+
+/// Datagram tags: how a delivered datagram came to be.
+enum Tag {
+    static let normal: UInt8 = 0
+    static let replay: UInt8 = 1
+    static let forged: UInt8 = 2
+}
+
+/// An internal error of the simulator (exit 3): a bug in the simulator or a layer it drives.
+public struct SimulationCrash: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// One deterministic run of a scenario: N policies (normally the real `NodeCore`) in one process, a
+/// virtual clock in integer nanoseconds, a simulated network carrying real encoded, signed datagrams
+/// through each node's own total decoder, and the invariant checker after every event.
+///
+/// Every random choice comes from one `SplitMix64` seeded with `scenario.seed`; sub-streams
+/// (network, probes, faults, per-node seeds, keys) are split from it in a fixed order.
+public final class Simulation<P: SimPolicy> {
+    enum Event {
+        case tick(Int, epoch: UInt32)
+        case probeDone(Int, epoch: UInt32, outcome: UInt8)
+        case deliver(to: Int, bytes: [UInt8], tag: UInt8)
+        case healDown(Int)
+        case healUp(Int, epoch: UInt32)
+        case fault(Int)
+        case crash(Int, restartAfter: Int64)
+        case restart(Int)
+    }
+
+
+    let scenario: Scenario
+    let settings: HealSettings
+    let n: Int
+    let roster: ClusterRoster
+    let encoder: DatagramEncoder
+    let decoder: DatagramDecoder
+    let verifier: CachingVerifier?
+    let signers: [any ViewSigner]
+    let forger: any ViewSigner
+    let configDigest: UInt64
+    let tick: Int64
+    let recordTimeline: Bool
+
+    var nodes: [P?]
+    var watermarks: [ViewWatermarks]
+    var incarnation: [UInt64]
+    var sequence: [UInt64]
+    var epoch: [UInt32]
+    var monoOffset: [Int64]
+    var skewMillis: [Int64]
+    var persisted: [PacingState?]
+    var persistedOffset: [Int64]
+    /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
+    var recent: [[SignedView]]
+    var recentOrigins: [[UInt16]]
+    var recentCursor: [Int]
+    /// Per sender: its last datagrams as sent (for replay injection), oldest first.
+    var captured: [[[UInt8]]]
+    var crashArmed: [Int64?]
+
+    // Ground truth.
+    var wedge: [UInt8]  // bit 0 tx dead, bit 1 rx dead, bit 2 hard
+    var wedgeSince: [Int64?]
+    var healDown: [Bool]
+    var flapDown: [Bool]
+    var upstreamDown: [Int]
+    var upstreamFlap: [Bool]
+    var cuts: [Cut] = []
+    var linkRules: [LinkRule] = []
+    var lastCutTouch: [Int64]
+    var lastDisturbed: [Int64]
+    var ifaceFineSince: [Int64]
+    var ifaceBrokenSince: [Int64]
+    var truthFineSince: [Int64]
+
+    var queue = EventQueue<Event>()
+    var now: Int64 = 0
+    var netRng: SplitMix64
+    var probeRng: SplitMix64
+    var faultRng: SplitMix64
+    var restartRng: SplitMix64
+    var actions: [FaultAction] = []
+
+    var check: CheckerState
+    var result: SimulationResult
+    var rejectedCounts: [String: Int] = [:]
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    var lastState: [DecisionState]
+
+    /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
+    public init(scenario: Scenario, recordTimeline: Bool = false) throws {
+        self.scenario = scenario
+        settings = scenario.settings
+        n = scenario.fleetSize
+        tick = scenario.effectiveTick.nanosecondsClamped
+        self.recordTimeline = recordTimeline
+        var master = SplitMix64(seed: scenario.seed)
+        netRng = master.split()
+        probeRng = master.split()
+        faultRng = master.split()
+        restartRng = master.split()
+        var keyRng = master.split()
+        var nodeRng = master.split()
+        configDigest = master.next()
+        var signers: [any ViewSigner] = []
+        signers.reserveCapacity(n)
+        func seedBytes(_ rng: inout SplitMix64) -> [UInt8] {
+            var out: [UInt8] = []
+            for _ in 0..<4 {
+                let w = rng.next()
+                for s in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: w >> UInt64(s))) }
+            }
+            return out
+        }
+        for _ in 0..<n {
+            switch scenario.signer {
+            case .ed25519: signers.append(try Ed25519Signer(seed: seedBytes(&keyRng)))
+            case .fast: signers.append(FastStandInSigner(seed: keyRng.next()))
+            }
+        }
+        switch scenario.signer {
+        case .ed25519: forger = try Ed25519Signer(seed: seedBytes(&keyRng))
+        case .fast: forger = FastStandInSigner(seed: keyRng.next())
+        }
+        self.signers = signers
+        roster = ClusterRoster(
+            clusterID: "sim-\(scenario.seed % 1_000_000)",
+            members: (0..<n).map { .init(name: Scenario.nodeName($0), publicKey: signers[$0].publicKey) })
+        encoder = DatagramEncoder(roster: roster)
+        switch scenario.signer {
+        case .ed25519:
+            let memo = CachingVerifier(Ed25519Verifier())
+            verifier = memo
+            decoder = DatagramDecoder(roster: roster, verifier: memo)
+        case .fast:
+            // The stand-in is cheaper than a memo lookup: no memo.
+            verifier = nil
+            decoder = DatagramDecoder(roster: roster, verifier: FastStandInVerifier())
+        }
+        nodes = []
+        nodes.reserveCapacity(n)
+        monoOffset = []
+        for i in 0..<n {
+            nodes.append(P(roster: roster, me: MemberIndex(i), settings: scenario.settings, pacing: nil, seed: nodeRng.next()))
+            // Each node's monotonic clock has its own origin (0 … ~11 days): instants never cross nodes.
+            monoOffset.append(Int64(nodeRng.next() % 1_000_000_000_000_000))
+        }
+        let size = n
+        watermarks = (0..<size).map { i in
+            var w = ViewWatermarks(memberCount: size)
+            w.pin(MemberIndex(i))
+            return w
+        }
+        incarnation = Array(repeating: 1, count: n)
+        sequence = Array(repeating: 0, count: n)
+        epoch = Array(repeating: 0, count: n)
+        skewMillis = Array(repeating: 0, count: n)
+        persisted = Array(repeating: nil, count: n)
+        persistedOffset = monoOffset
+        recent = Array(repeating: [], count: n)
+        recentOrigins = Array(repeating: [], count: n)
+        recentCursor = Array(repeating: 0, count: n)
+        captured = Array(repeating: [], count: n)
+        crashArmed = Array(repeating: nil, count: n)
+        wedge = Array(repeating: 0, count: n)
+        wedgeSince = Array(repeating: nil, count: n)
+        healDown = Array(repeating: false, count: n)
+        flapDown = Array(repeating: false, count: n)
+        upstreamDown = Array(repeating: 0, count: n)
+        upstreamFlap = Array(repeating: false, count: n)
+        lastCutTouch = Array(repeating: Int64.min / 2, count: n)
+        // The start is not a disturbance: a fleet that has run for a while is the interesting case.
+        lastDisturbed = Array(repeating: Int64.min / 2, count: n)
+        ifaceBrokenSince = Array(repeating: 0, count: n)
+        ifaceFineSince = Array(repeating: 0, count: n)
+        truthFineSince = Array(repeating: 0, count: n)
+        check = CheckerState(n: n)
+        lastState = Array(repeating: .starting, count: n)
+        result = SimulationResult(
+            scenario: scenario.name, source: scenario.source, seed: scenario.seed, policy: P.policyName,
+            signer: scenario.signer, fleetSize: n, simulatedNanos: scenario.duration.nanosecondsClamped)
+        for i in 0..<n {
+            // Spread the ticks over one interval so nodes are not in lockstep.
+            queue.push(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0))
+        }
+        scheduleFaults()
+    }
+
+    /// Runs to the scenario's end, checking invariants after every event, then the expectations.
+    public func run() throws -> SimulationResult {
+        try advance(to: scenario.duration.nanosecondsClamped)
+        finish()
+        return result
+    }
+
+    /// Processes every event up to and including `end` (ns), then sets the clock to `end`.
+    func advance(to end: Int64) throws {
+        while let next = queue.peekTime, next <= end {
+            guard let entry = queue.pop() else { break }
+            now = entry.time
+            result.events += 1
+            try process(entry.payload)
+            checkLiveness()
+        }
+        now = max(now, end)
+        checkLiveness()
+    }
+
+    func process(_ event: Event) throws {
+        switch event {
+        case .tick(let i, let e):
+            mix(1, i)
+            guard e == epoch[i], nodes[i] != nil else { return }
+            try feed(i, .tick)
+            queue.push(at: now + tick, .tick(i, epoch: e))
+        case .probeDone(let i, let e, let outcome):
+            mix(2, i, UInt64(outcome))
+            guard e == epoch[i], nodes[i] != nil else { return }
+            check.lastProbeAnswered[i] = outcome & 0x0F == 1 || outcome >> 4 == 1
+            try feed(i, .probeRound(Self.probeResult(outcome)))
+        case .deliver(let to, let bytes, let tag):
+            mix(3, to, UInt64(bytes.count) << 8 | UInt64(tag))
+            try receive(to, bytes, tag: tag)
+        case .healDown(let i):
+            mix(4, i)
+            healDown[i] = true
+            truthChanged(i)
+        case .healUp(let i, let e):
+            mix(5, i)
+            healDown[i] = false
+            if wedge[i] != 0, wedge[i] & 4 == 0 { wedge[i] = 0 }
+            truthChanged(i)
+            onHealRepaired(i)
+            if e == epoch[i], nodes[i] != nil { try feed(i, .healFinished(.completed)) }
+        case .fault(let k):
+            mix(6, k)
+            try apply(actions[k])
+        case .crash(let i, let after):
+            mix(7, i)
+            crash(i, restartAfter: after)
+        case .restart(let i):
+            mix(8, i)
+            try restart(i)
+        }
+    }
+
+    /// Feed one input to node `i` and perform its effects.
+    func feed(_ i: Int, _ input: CoreInput) throws {
+        let effects = nodes[i]!.handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
+        if recordTimeline, let state = nodes[i]?.announcedState, state != lastState[i] {
+            lastState[i] = state
+            result.stateChanges.append(StateChange(at: now, node: Int32(i), state: state))
+        }
+        try perform(i, effects)
+    }
+
+    @inline(__always)
+    func mix(_ kind: UInt64, _ node: Int, _ extra: UInt64 = 0) {
+        let prime: UInt64 = 0x0000_0100_0000_01B3
+        hash = (hash ^ UInt64(bitPattern: now)) &* prime
+        hash = (hash ^ kind) &* prime
+        hash = (hash ^ UInt64(node)) &* prime
+        hash = (hash ^ extra) &* prime
+    }
+
+    static func probeResult(_ outcome: UInt8) -> ProbeRoundResult {
+        func one(_ code: UInt8, _ name: String) -> ProbeTargetResult {
+            switch code {
+            case 1: ProbeTargetResult(target: name, outcome: .answered)
+            case 2: ProbeTargetResult(target: name, outcome: .sendError("ENETUNREACH"))
+            default: ProbeTargetResult(target: name, outcome: .timedOut)
+            }
+        }
+        return ProbeRoundResult(targets: [one(outcome & 0x0F, gatewayName), one(outcome >> 4, anchorName)])
+    }
+
+    static var gatewayName: String { "gateway 198.18.0.1" }
+    static var anchorName: String { "anchor 198.19.0.1" }
+
+    func finish() {
+        result.traceHash = hash
+        result.verificationsComputed = verifier?.computed ?? result.datagramsDelivered
+        result.verificationsMemoized = verifier?.memoized ?? 0
+        result.rejected = rejectedCounts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        evaluateExpectations()
+    }
+}
