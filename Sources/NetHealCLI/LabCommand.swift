@@ -28,7 +28,9 @@ public struct LabFleetOptions: ParsableArguments {
     @Flag(name: .long, help: "Give every node a second network (198.18.1.0/24), its second gossip address.")
     public var management = false
 
-    @Option(name: .long, help: ArgumentHelp("The netheal-cluster executable the agents run (default: this one).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The netheal-cluster executable the agents run (default: this one).", valueName: "path"))
     public var binary: String?
 
     @Flag(name: .long, help: "Print every ip/nft/ifup command.")
@@ -86,7 +88,9 @@ public struct LabScenarioCommand: ParsableCommand {
             if !report.passed { failed.append(scenario.name) }
         }
         if scenarios.count > 1 {
-            labSay(failed.isEmpty ? "all \(scenarios.count) scenarios passed" : "FAILED: \(failed.joined(separator: ", "))")
+            labSay(
+                failed.isEmpty ? "all \(scenarios.count) scenarios passed" : "FAILED: \(failed.joined(separator: ", "))"
+            )
         }
         if !failed.isEmpty { throw ExitCode.failure }
     }
@@ -127,9 +131,11 @@ public struct LabUpCommand: ParsableCommand {
     @Flag(name: .long, help: "Start the naive seed loop (ping || ifdown; ifup; sleep 30) on every node.")
     public var naive = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Inject a fault after --fault-after seconds (repeatable): wedge:n1, wedge-drop:n1, upstream, anchor, rack:n1,n2, partition:n1,n2|n3, oneway:n1|n2, loss:30[:n1].",
-        valueName: "fault"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Inject a fault after --fault-after seconds (repeatable): wedge:n1, wedge-drop:n1, upstream, anchor, rack:n1,n2, partition:n1,n2|n3, oneway:n1|n2, loss:30[:n1].",
+            valueName: "fault"))
     public var fault: [String] = []
 
     @Option(name: .long, help: "Seconds before the faults are injected (default 10).")
@@ -151,10 +157,13 @@ public struct LabUpCommand: ParsableCommand {
         try lab.up()
         defer { lab.down() }
         for node in lab.nodes {
-            labSay("  \(node.name)  ns \(node.namespace)  \(node.interface) \(node.address)"
-                + (lab.topology.management ? "  \(node.managementInterface) \(node.managementAddress)" : ""))
+            labSay(
+                "  \(node.name)  ns \(node.namespace)  \(node.interface) \(node.address)"
+                    + (lab.topology.management ? "  \(node.managementInterface) \(node.managementAddress)" : ""))
         }
-        labSay("  router ns \(lab.topology.routerNamespace): gateway \(LabTopology.gateway), stand-in \(LabTopology.standIn)")
+        labSay(
+            "  router ns \(lab.topology.routerNamespace): gateway \(LabTopology.gateway), stand-in \(LabTopology.standIn)"
+        )
         labSay("  try: ip netns exec \(lab.nodes[0].namespace) ping \(LabTopology.standIn)")
         if agents {
             try lab.writeConfiguration(binary: fleet.agentBinary)
@@ -176,7 +185,8 @@ public struct LabUpCommand: ParsableCommand {
 /// `netheal-cluster lab down --all`: remove the leftovers of earlier runs.
 public struct LabDownCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "down", abstract: "Remove leftovers of earlier lab runs (namespaces nhlab-*, /etc/netns/nhlab-*, /tmp/nhlab-*).")
+        commandName: "down",
+        abstract: "Remove leftovers of earlier lab runs (namespaces nhlab-*, /etc/netns/nhlab-*, /tmp/nhlab-*).")
 
     @Flag(name: .long, help: "Remove every lab run's leftovers (required).")
     public var all = false
@@ -202,8 +212,9 @@ public struct LabListCommand: ParsableCommand {
 
     public func run() {
         for scenario in LabScenarios.all {
-            labSay(scenario.name.padding(toLength: 22, withPad: " ", startingAt: 0) + scenario.summary
-                + (scenario.needsAgents ? "" : " (no agent needed)"))
+            labSay(
+                scenario.name.padding(toLength: 22, withPad: " ", startingAt: 0) + scenario.summary
+                    + (scenario.needsAgents ? "" : " (no agent needed)"))
         }
     }
 }
@@ -212,7 +223,9 @@ public struct LabListCommand: ParsableCommand {
 public struct LabBenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure agent RSS, CPU and gossip bytes at several fleet sizes, next to serf agents in the same namespaces.")
+        abstract:
+            "Measure agent RSS, CPU and gossip bytes at several fleet sizes, next to serf agents in the same namespaces."
+    )
 
     @Option(name: .long, parsing: .upToNextOption, help: "Fleet sizes (default 5 20).")
     public var sizes: [Int] = [5, 20]

@@ -25,7 +25,8 @@ public struct AgentStatus: Sendable, Hashable {
         // The agent's layout is {"decision": {"state", "rule", "reason", …}, "diagnosis": …, …};
         // the decision object is searched first, then everything else.
         let decision = object["decision"] as? [String: Any] ?? [:]
-        state = Self.find(["state"], in: decision) ?? Self.find(["state", "decision_state", "decisionState"], in: object)
+        state =
+            Self.find(["state"], in: decision) ?? Self.find(["state", "decision_state", "decisionState"], in: object)
         rule = Self.find(["rule"], in: decision) ?? Self.find(["rule"], in: object)
         reason = Self.find(["reason"], in: decision) ?? Self.find(["reason"], in: object)
         diagnosis = Self.find(["diagnosis", "fleet_diagnosis", "fleetDiagnosis"], in: object)

@@ -20,8 +20,9 @@ public struct LabBenchResult: Sendable {
     /// One table row.
     public var row: String {
         "| \(agent) | \(nodes) | "
-            + String(format: "%.1f | %.1f | %.2f | %.2f | %.0f |", rssMeanMB, rssPeakMB, cpuMeanPercent, cpuMaxPercent,
-                     gossipBytesPerNodePerSecond)
+            + String(
+                format: "%.1f | %.1f | %.2f | %.2f | %.0f |", rssMeanMB, rssPeakMB, cpuMeanPercent, cpuMaxPercent,
+                gossipBytesPerNodePerSecond)
     }
 }
 
@@ -40,7 +41,9 @@ public enum LabBench {
             Thread.sleep(forTimeInterval: 1)
             for process in processes {
                 guard let usage = process.usage() else {
-                    throw LabError("\(process.role) on \(process.node.name) exited: \(process.exitDescription)\n\(process.logTail(10))")
+                    throw LabError(
+                        "\(process.role) on \(process.node.name) exited: \(process.exitDescription)\n\(process.logTail(10))"
+                    )
                 }
                 rssSamples.append(usage.rssKB)
             }
@@ -61,7 +64,9 @@ public enum LabBench {
     }
 
     /// Runs the comparison for each fleet size; prints and returns the rows.
-    public static func run(binary: LabAgentBinary, sizes: [Int], seconds: Double, options: LabOptions) throws -> [LabBenchResult] {
+    public static func run(binary: LabAgentBinary, sizes: [Int], seconds: Double, options: LabOptions) throws
+        -> [LabBenchResult]
+    {
         try binary.requireAgent()
         let serf = try? LabCommandRunner.resolve("serf")
         if serf == nil { labSay("serf is not installed (apt-get install serf): measuring netheal only") }
@@ -81,8 +86,10 @@ public enum LabBench {
             if let serf {
                 var serfs: [LabProcess] = []
                 for node in fleet.nodes {
-                    var argv = [serf.path, "agent", "-node=\(node.name)", "-bind=\(node.address):\(LabTopology.serfPort)",
-                                "-rpc-addr=127.0.0.1:7373", "-log-level=warn"]
+                    var argv = [
+                        serf.path, "agent", "-node=\(node.name)", "-bind=\(node.address):\(LabTopology.serfPort)",
+                        "-rpc-addr=127.0.0.1:7373", "-log-level=warn",
+                    ]
                     if node.number > 1 { argv.append("-join=\(fleet.nodes[0].address):\(LabTopology.serfPort)") }
                     serfs.append(try fleet.startProcess(node, role: "serf", argv: argv, log: "serf.log"))
                     if node.number == 1 { Thread.sleep(forTimeInterval: 1) }

@@ -13,11 +13,15 @@ public final class LabCleanup: @unchecked Sendable {
     private var installed = false
 
     func register(_ fleet: LabFleet) {
-        lock.lock(); fleets[ObjectIdentifier(fleet)] = fleet; lock.unlock()
+        lock.lock()
+        fleets[ObjectIdentifier(fleet)] = fleet
+        lock.unlock()
     }
 
     func unregister(_ fleet: LabFleet) {
-        lock.lock(); fleets[ObjectIdentifier(fleet)] = nil; lock.unlock()
+        lock.lock()
+        fleets[ObjectIdentifier(fleet)] = nil
+        lock.unlock()
     }
 
     /// Tears down every registered fleet now.
@@ -34,7 +38,8 @@ public final class LabCleanup: @unchecked Sendable {
     /// handler is reset by exec, so the agents and tools the lab starts still get the default
     /// SIGTERM/SIGINT behaviour — an ignored or blocked signal would be inherited).
     public func installSignalHandlers() {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard !installed else { return }
         installed = true
         var fds: [Int32] = [0, 0]

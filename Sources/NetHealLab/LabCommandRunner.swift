@@ -93,7 +93,8 @@ public struct LabCommandRunner: Sendable {
         process.waitUntilExit()
         let stderr = String(decoding: errBox.data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if process.terminationReason == .uncaughtSignal {
-            throw LabCommandError(argv: argv, status: process.terminationStatus, terminatedBySignal: true, stderr: stderr)
+            throw LabCommandError(
+                argv: argv, status: process.terminationStatus, terminatedBySignal: true, stderr: stderr)
         }
         return LabCommandOutput(
             status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
@@ -103,7 +104,8 @@ public struct LabCommandRunner: Sendable {
     /// PATH (plus /usr/sbin and /sbin, where `ip`, `nft` and `ifup` live).
     public static func resolve(_ program: String) throws -> URL {
         if program.contains("/") { return URL(fileURLWithPath: program) }
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin"
+        let path =
+            (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin"
         for dir in path.split(separator: ":") where !dir.isEmpty {
             let candidate = "\(dir)/\(program)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }

@@ -33,7 +33,8 @@ public enum LabFault: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .wedge(let node, let kind): "wedge \(node) (\(kind == .flush ? "address flushed: lost lease" : "all traffic dropped until the link cycles"))"
+        case .wedge(let node, let kind):
+            "wedge \(node) (\(kind == .flush ? "address flushed: lost lease" : "all traffic dropped until the link cycles"))"
         case .upstreamOutage: "upstream outage (router dark: gateway and stand-in target unreachable, LAN intact)"
         case .anchorOutage: "anchor outage (stand-in target \(LabTopology.standIn) unreachable, gateway answers)"
         case .rackUplink(let nodes): "rack uplink failure ({\(nodes.joined(separator: ","))} cut off from the router)"
@@ -51,39 +52,59 @@ public enum LabFault: Hashable, Sendable, CustomStringConvertible {
         case .wedge(let name, let kind):
             guard kind == .drop else { return [] }
             let node = try topology.node(name)
-            return [(node.namespace, """
-                table inet \(table) {
-                    chain input { \(hooks) input priority -10; policy accept; iifname "\(node.interface)" drop; }
-                    chain output { \(hooks) output priority -10; policy accept; oifname "\(node.interface)" drop; }
-                }
+            return [
+                (
+                    node.namespace,
+                    """
+                    table inet \(table) {
+                        chain input { \(hooks) input priority -10; policy accept; iifname "\(node.interface)" drop; }
+                        chain output { \(hooks) output priority -10; policy accept; oifname "\(node.interface)" drop; }
+                    }
 
-                """)]
+                    """
+                )
+            ]
         case .upstreamOutage:
-            return [(topology.routerNamespace, """
-                table inet \(table) {
-                    chain input { \(hooks) input priority -10; policy accept; iifname "\(topology.routerLAN)" drop; }
-                    chain forward { \(hooks) forward priority -10; policy accept; iifname "\(topology.routerLAN)" drop; oifname "\(topology.routerLAN)" drop; }
-                    chain output { \(hooks) output priority -10; policy accept; oifname "\(topology.routerLAN)" drop; }
-                }
+            return [
+                (
+                    topology.routerNamespace,
+                    """
+                    table inet \(table) {
+                        chain input { \(hooks) input priority -10; policy accept; iifname "\(topology.routerLAN)" drop; }
+                        chain forward { \(hooks) forward priority -10; policy accept; iifname "\(topology.routerLAN)" drop; oifname "\(topology.routerLAN)" drop; }
+                        chain output { \(hooks) output priority -10; policy accept; oifname "\(topology.routerLAN)" drop; }
+                    }
 
-                """)]
+                    """
+                )
+            ]
         case .anchorOutage:
-            return [(topology.routerNamespace, """
-                table inet \(table) {
-                    chain forward { \(hooks) forward priority -10; policy accept; ip daddr \(LabTopology.standIn) drop; ip saddr \(LabTopology.standIn) drop; }
-                }
+            return [
+                (
+                    topology.routerNamespace,
+                    """
+                    table inet \(table) {
+                        chain forward { \(hooks) forward priority -10; policy accept; ip daddr \(LabTopology.standIn) drop; ip saddr \(LabTopology.standIn) drop; }
+                    }
 
-                """)]
+                    """
+                )
+            ]
         case .rackUplink(let names):
             let set = try Self.addressSet(names, in: topology, management: false)
-            return [(topology.routerNamespace, """
-                table inet \(table) {
-                    chain input { \(hooks) input priority -10; policy accept; ip saddr \(set) drop; }
-                    chain forward { \(hooks) forward priority -10; policy accept; ip saddr \(set) drop; ip daddr \(set) drop; }
-                    chain output { \(hooks) output priority -10; policy accept; ip daddr \(set) drop; }
-                }
+            return [
+                (
+                    topology.routerNamespace,
+                    """
+                    table inet \(table) {
+                        chain input { \(hooks) input priority -10; policy accept; ip saddr \(set) drop; }
+                        chain forward { \(hooks) forward priority -10; policy accept; ip saddr \(set) drop; ip daddr \(set) drop; }
+                        chain output { \(hooks) output priority -10; policy accept; ip daddr \(set) drop; }
+                    }
 
-                """)]
+                    """
+                )
+            ]
         case .partition(let a, let b):
             return try Self.receiverDrops(from: b, to: a, in: topology, table: table)
                 + Self.receiverDrops(from: a, to: b, in: topology, table: table)
@@ -93,12 +114,15 @@ public enum LabFault: Hashable, Sendable, CustomStringConvertible {
             guard (1...100).contains(percent) else { throw LabError("loss percent \(percent) must be 1…100") }
             return try names.map { name in
                 let node = try topology.node(name)
-                return (node.namespace, """
+                return (
+                    node.namespace,
+                    """
                     table inet \(table) {
                         chain input { \(hooks) input priority -10; policy accept; iifname != "lo" numgen random mod 100 < \(percent) drop; }
                     }
 
-                    """)
+                    """
+                )
             }
         }
     }
@@ -110,12 +134,15 @@ public enum LabFault: Hashable, Sendable, CustomStringConvertible {
         let set = try addressSet(from, in: topology, management: topology.management)
         return try to.map { name in
             let node = try topology.node(name)
-            return (node.namespace, """
+            return (
+                node.namespace,
+                """
                 table inet \(table) {
                     chain input { type filter hook input priority -10; policy accept; ip saddr \(set) drop; }
                 }
 
-                """)
+                """
+            )
         }
     }
 
@@ -148,10 +175,16 @@ public enum LabFault: Hashable, Sendable, CustomStringConvertible {
         case ("upstream", 1): fault = .upstreamOutage
         case ("anchor", 1): fault = .anchorOutage
         case ("rack", 2): fault = .rackUplink(nodes: list(parts[1]))
-        case ("partition", 2): let (a, b) = try groups(parts[1]); fault = .partition(a: a, b: b)
-        case ("oneway", 2): let (a, b) = try groups(parts[1]); fault = .oneWay(from: a, to: b)
+        case ("partition", 2):
+            let (a, b) = try groups(parts[1])
+            fault = .partition(a: a, b: b)
+        case ("oneway", 2):
+            let (a, b) = try groups(parts[1])
+            fault = .oneWay(from: a, to: b)
         case ("loss", 2), ("loss", 3):
-            guard let percent = Int(parts[1]) else { throw LabError("`\(text)`: loss takes a percentage, e.g. loss:30") }
+            guard let percent = Int(parts[1]) else {
+                throw LabError("`\(text)`: loss takes a percentage, e.g. loss:30")
+            }
             fault = .loss(percent: percent, nodes: parts.count == 3 ? list(parts[2]) : topology.nodes.map(\.name))
         default:
             throw LabError(

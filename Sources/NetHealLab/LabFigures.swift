@@ -14,28 +14,36 @@ public final class LabFigures: @unchecked Sendable {
 
     /// Adds one measured duration in seconds (e.g. `fault→cycle`).
     public func add(_ name: String, _ seconds: Double) {
-        lock.lock(); samples.append((name, seconds)); lock.unlock()
+        lock.lock()
+        samples.append((name, seconds))
+        lock.unlock()
     }
 
     /// Sets a count (e.g. `cycles, netheal agents`).
     public func count(_ name: String, _ value: Int) {
-        lock.lock(); counts.append((name, value)); lock.unlock()
+        lock.lock()
+        counts.append((name, value))
+        lock.unlock()
     }
 
     /// The durations recorded under `name`.
     public func values(_ name: String) -> [Double] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return samples.filter { $0.0 == name }.map(\.1)
     }
 
     /// The count recorded under `name`.
     public func countValue(_ name: String) -> Int? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return counts.last { $0.0 == name }?.1
     }
 
     func setGossip(_ node: String, bytesPerSecond: Double) {
-        lock.lock(); gossip[node] = bytesPerSecond; lock.unlock()
+        lock.lock()
+        gossip[node] = bytesPerSecond
+        lock.unlock()
     }
 
     func addUsage(_ node: String, rssKB: Int, cpuUsed: Double, wall: Double) {
@@ -48,19 +56,22 @@ public final class LabFigures: @unchecked Sendable {
 
     /// Gossip bytes sent per node per second (mean over nodes), nil before any measurement.
     public var meanGossipBytesPerSecond: Double? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return gossip.isEmpty ? nil : gossip.values.reduce(0, +) / Double(gossip.count)
     }
 
     /// Peak agent RSS in MB (max over nodes).
     public var peakRSSMB: Double? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return rss.values.max().map { Double($0) / 1024 }
     }
 
     /// Mean agent CPU in percent of one core.
     public var meanCPUPercent: Double? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         let all = cpu.values.filter { $0.wall > 0 }
         return all.isEmpty ? nil : all.map { 100 * $0.used / $0.wall }.reduce(0, +) / Double(all.count)
     }
@@ -68,7 +79,11 @@ public final class LabFigures: @unchecked Sendable {
     /// The figures as an indented text block.
     public func rendered() -> String {
         lock.lock()
-        let samples = self.samples, counts = self.counts, gossip = self.gossip, rss = self.rss, cpu = self.cpu
+        let samples = self.samples
+        let counts = self.counts
+        let gossip = self.gossip
+        let rss = self.rss
+        let cpu = self.cpu
         lock.unlock()
         var lines: [String] = []
         var seen: [String] = []
@@ -76,14 +91,16 @@ public final class LabFigures: @unchecked Sendable {
         for name in seen {
             let values = samples.filter { $0.0 == name }.map(\.1).sorted()
             let shown = values.map { String(format: "%.2f s", $0) }.joined(separator: ", ")
-            lines.append("  \(name): \(shown)" + (values.count > 1 ? String(format: " (median %.2f s)", median(values)) : ""))
+            lines.append(
+                "  \(name): \(shown)" + (values.count > 1 ? String(format: " (median %.2f s)", median(values)) : ""))
         }
         for (name, value) in counts { lines.append("  \(name): \(value)") }
         if !gossip.isEmpty {
             let rates = gossip.sorted { $0.key.localizedStandardCompare($1.key) == .orderedAscending }
             let mean = gossip.values.reduce(0, +) / Double(gossip.count)
-            lines.append(String(format: "  gossip sent per node: mean %.0f B/s (", mean)
-                + rates.map { "\($0.key) " + String(format: "%.0f", $0.value) }.joined(separator: ", ") + ")")
+            lines.append(
+                String(format: "  gossip sent per node: mean %.0f B/s (", mean)
+                    + rates.map { "\($0.key) " + String(format: "%.0f", $0.value) }.joined(separator: ", ") + ")")
         }
         if !rss.isEmpty {
             let peak = Double(rss.values.max() ?? 0) / 1024
@@ -92,8 +109,10 @@ public final class LabFigures: @unchecked Sendable {
         }
         let cpus = cpu.values.filter { $0.wall > 0 }.map { 100 * $0.used / $0.wall }
         if !cpus.isEmpty {
-            lines.append(String(format: "  agent CPU: mean %.2f %%, max %.2f %% of one core",
-                                cpus.reduce(0, +) / Double(cpus.count), cpus.max() ?? 0))
+            lines.append(
+                String(
+                    format: "  agent CPU: mean %.2f %%, max %.2f %% of one core",
+                    cpus.reduce(0, +) / Double(cpus.count), cpus.max() ?? 0))
         }
         return lines.isEmpty ? "  (none)\n" : lines.joined(separator: "\n") + "\n"
     }
@@ -123,7 +142,9 @@ final class LabSampler: @unchecked Sendable {
     }
 
     func start() {
-        lock.lock(); running = true; lock.unlock()
+        lock.lock()
+        running = true
+        lock.unlock()
         let thread = Thread { [self] in
             var tick = 0
             while isRunning {
@@ -140,12 +161,14 @@ final class LabSampler: @unchecked Sendable {
     }
 
     private var isRunning: Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return running
     }
 
     private var gossipStartTime: Date? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return gossipStart?.time
     }
 
@@ -153,7 +176,9 @@ final class LabSampler: @unchecked Sendable {
     func markMeasurementStart() {
         var bytes: [String: Int] = [:]
         for node in fleet.nodes { bytes[node.name] = fleet.gossipBytes(node).sent }
-        lock.lock(); gossipStart = (Date(), bytes); lock.unlock()
+        lock.lock()
+        gossipStart = (Date(), bytes)
+        lock.unlock()
     }
 
     func stop() {
@@ -176,8 +201,9 @@ final class LabSampler: @unchecked Sendable {
         for node in fleet.nodes {
             guard let agent = fleet.agent(node), let usage = agent.usage() else { continue }
             if measure, let last = lastUsage[node.name], last.pid == agent.pid {
-                figures.addUsage(node.name, rssKB: usage.rssKB, cpuUsed: usage.cpuSeconds - last.usage.cpuSeconds,
-                                 wall: usage.at.timeIntervalSince(last.usage.at))
+                figures.addUsage(
+                    node.name, rssKB: usage.rssKB, cpuUsed: usage.cpuSeconds - last.usage.cpuSeconds,
+                    wall: usage.at.timeIntervalSince(last.usage.at))
             }
             lastUsage[node.name] = (agent.pid, usage)
         }

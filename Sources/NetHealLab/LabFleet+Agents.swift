@@ -9,7 +9,8 @@ public struct LabAgentBinary: Sendable {
 
     /// The executable of this process (`/proc/self/exe`): right when the lab runs as `netheal-cluster lab`.
     public static func current() -> LabAgentBinary {
-        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let path =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return LabAgentBinary(path: path)
     }
 
@@ -28,7 +29,8 @@ public struct LabAgentBinary: Sendable {
             throw LabError("no netheal-cluster executable at \(path) — run `swift build` first")
         }
         for sub in ["run", "status"] where !has(sub) {
-            throw LabError("\(path) has no `\(sub)` subcommand yet (the agent lands with issue 5): agent scenarios cannot run")
+            throw LabError(
+                "\(path) has no `\(sub)` subcommand yet (the agent lands with issue 5): agent scenarios cannot run")
         }
     }
 }
@@ -41,7 +43,8 @@ extension LabFleet {
     public func writeConfiguration(binary: LabAgentBinary) throws {
         var keys: [String] = []
         for node in nodes {
-            try FileManager.default.createDirectory(atPath: files.nodeDirectory(node), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: files.nodeDirectory(node), withIntermediateDirectories: true)
             try? FileManager.default.removeItem(atPath: files.keyFile(node))
             let key = try runner.run([binary.path, "keygen", "--out", files.keyFile(node)])
                 .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -51,9 +54,14 @@ extension LabFleet {
         }
         let cluster = files.clusterYAML(publicKeys: keys, protocolOverrides: options.protocolOverrides)
         try cluster.write(toFile: files.clusterFile, atomically: true, encoding: .utf8)
-        try runner.run([binary.path, "config", "check", "--require-keys", files.clusterFile] + nodes.map(files.nodeFile))
-        lock.lock(); agentBinary = binary.path; lock.unlock()
-        timeline.record(.lab, nil, "configuration written and checked: \(files.clusterFile), \(nodes.count) node files, keys from keygen")
+        try runner.run(
+            [binary.path, "config", "check", "--require-keys", files.clusterFile] + nodes.map(files.nodeFile))
+        lock.lock()
+        agentBinary = binary.path
+        lock.unlock()
+        timeline.record(
+            .lab, nil,
+            "configuration written and checked: \(files.clusterFile), \(nodes.count) node files, keys from keygen")
     }
 
     // MARK: - Agents
@@ -75,7 +83,9 @@ extension LabFleet {
         let agent = try LabProcess(
             node: node, role: "agent", runMount: files.runMount(node),
             argv: [binary, "run", "--config", files.nodeFile(node)], logPath: files.agentLog(node))
-        lock.lock(); agents[node.name] = agent; lock.unlock()
+        lock.lock()
+        agents[node.name] = agent
+        lock.unlock()
         timeline.record(.lab, node.name, "agent started (pid \(agent.pid)), log \(files.agentLog(node))")
         return agent
     }
@@ -92,7 +102,9 @@ extension LabFleet {
         } else {
             agent.stop()
         }
-        timeline.record(.lab, node.name, "agent stopped with \(signal == SIGKILL ? "kill -9" : "signal \(signal)") (\(agent.exitDescription))")
+        timeline.record(
+            .lab, node.name,
+            "agent stopped with \(signal == SIGKILL ? "kill -9" : "signal \(signal)") (\(agent.exitDescription))")
     }
 
     /// Stops every agent (SIGTERM).
@@ -102,7 +114,8 @@ extension LabFleet {
 
     /// The running agent of a node.
     public func agent(_ node: LabNode) -> LabProcess? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return agents[node.name]
     }
 
@@ -144,8 +157,11 @@ extension LabFleet {
     /// Starts any program in a node's namespace (with the node's /run), logging to `nI/LOG`.
     public func startProcess(_ node: LabNode, role: String, argv: [String], log: String) throws -> LabProcess {
         let process = try LabProcess(
-            node: node, role: role, runMount: files.runMount(node), argv: argv, logPath: files.nodeDirectory(node) + "/" + log)
-        lock.lock(); extras.append(process); lock.unlock()
+            node: node, role: role, runMount: files.runMount(node), argv: argv,
+            logPath: files.nodeDirectory(node) + "/" + log)
+        lock.lock()
+        extras.append(process)
+        lock.unlock()
         return process
     }
 
@@ -179,9 +195,13 @@ extension LabFleet {
                 node: node, role: "naive loop", runMount: files.runMount(node),
                 argv: ["/bin/bash", "-c", Self.naiveLoopScript(interface: node.interface, interval: interval)],
                 logPath: files.naiveLog(node))
-            lock.lock(); naiveLoops[node.name] = loop; lock.unlock()
+            lock.lock()
+            naiveLoops[node.name] = loop
+            lock.unlock()
         }
-        timeline.record(.lab, nil, "naive seed loop started on every node (ping \(LabTopology.standIn) || ifdown/ifup; sleep \(interval))")
+        timeline.record(
+            .lab, nil,
+            "naive seed loop started on every node (ping \(LabTopology.standIn) || ifdown/ifup; sleep \(interval))")
     }
 
     /// Stops every naive loop.

@@ -28,7 +28,9 @@ extension LabFleet {
         for (namespace, script) in try fault.nftTables(in: topology, table: handle.table) {
             try runner.run(in: namespace, ["nft", "-f", "-"], stdin: script)
         }
-        lock.lock(); activeFaults[id] = fault; lock.unlock()
+        lock.lock()
+        activeFaults[id] = fault
+        lock.unlock()
         var injected = handle
         injected.injectedAt = Date()
         timeline.record(.fault, Self.faultNode(fault), "inject: \(fault)")
@@ -48,7 +50,9 @@ extension LabFleet {
     func deleteTables(of handle: LabFaultHandle) {
         guard let tables = try? handle.fault.nftTables(in: topology, table: handle.table) else { return }
         for (namespace, _) in tables {
-            _ = try? runner.runAllowingFailure(["ip", "netns", "exec", namespace, "nft", "delete", "table", "inet", handle.table])
+            _ = try? runner.runAllowingFailure([
+                "ip", "netns", "exec", namespace, "nft", "delete", "table", "inet", handle.table,
+            ])
         }
     }
 
@@ -63,8 +67,8 @@ extension LabFleet {
         for id in lifted.keys { activeFaults[id] = nil }
         lock.unlock()
         for (id, fault) in lifted.sorted(by: { $0.key < $1.key }) {
-            deleteTables(of: LabFaultHandle(id: id, fault: fault, injectedAt: Date()))
             timeline.record(.fault, node.name, "link cycled: NIC reset, injector lifts \(fault)")
+            deleteTables(of: LabFaultHandle(id: id, fault: fault, injectedAt: Date()))
         }
     }
 

@@ -75,21 +75,28 @@ public final class LabFleet: @unchecked Sendable {
             for command in topology.setupCommands() {
                 try runner.run(command)
                 if command.starts(with: ["ip", "netns", "add"]) {
-                    lock.lock(); createdNamespaces.append(command[3]); lock.unlock()
+                    lock.lock()
+                    createdNamespaces.append(command[3])
+                    lock.unlock()
                 }
             }
             for node in nodes {
                 try writeIfupdownConfiguration(node)
-                try runner.run(in: node.namespace, ["ifup", node.interface, "--state-dir", files.ifupdownStateDirectory(node)])
+                try runner.run(
+                    in: node.namespace, ["ifup", node.interface, "--state-dir", files.ifupdownStateDirectory(node)])
                 try runner.run(in: node.namespace, ["nft", "-f", "-"], stdin: LabTopology.counterRuleset())
             }
             isUp = true
-            timeline.record(.lab, nil, "fleet up: \(nodes.count) nodes, run \(topology.runID)"
-                + (topology.management ? ", management network" : "") + ", files in \(files.runDirectory)")
+            timeline.record(
+                .lab, nil,
+                "fleet up: \(nodes.count) nodes, run \(topology.runID)"
+                    + (topology.management ? ", management network" : "") + ", files in \(files.runDirectory)")
             for node in nodes {
                 let watcher = try LinkWatcher(node: node, timeline: timeline, runner: runner)
                 watcher.onCycle { [weak self] node in self?.linkCycled(node) }
-                lock.lock(); watchers[node.name] = watcher; lock.unlock()
+                lock.lock()
+                watchers[node.name] = watcher
+                lock.unlock()
             }
             try waitForConnectivity()
         } catch {
@@ -135,19 +142,29 @@ public final class LabFleet: @unchecked Sendable {
     /// fleet created (and the run directory unless `keepRunDirectory`). Idempotent; never throws.
     public func down() {
         lock.lock()
-        if isDown { lock.unlock(); return }
+        if isDown {
+            lock.unlock()
+            return
+        }
         isDown = true
         let processes = Array(agents.values) + Array(naiveLoops.values) + extras
         let watching = Array(watchers.values)
-        agents = [:]; naiveLoops = [:]; watchers = [:]; extras = []
+        agents = [:]
+        naiveLoops = [:]
+        watchers = [:]
+        extras = []
         let namespaces = createdNamespaces
         lock.unlock()
         for process in processes { process.signal(SIGKILL) }
         for process in processes { process.waitUntilExit() }
         for watcher in watching { watcher.stop() }
         Self.removeNamespaces(namespaces, runner: runner)
-        if !options.keepRunDirectory && !namespaces.isEmpty { try? FileManager.default.removeItem(atPath: files.runDirectory) }
-        if isUp { timeline.record(.lab, nil, "fleet down: namespaces and /etc/netns entries of run \(topology.runID) removed") }
+        if !options.keepRunDirectory && !namespaces.isEmpty {
+            try? FileManager.default.removeItem(atPath: files.runDirectory)
+        }
+        if isUp {
+            timeline.record(.lab, nil, "fleet down: namespaces and /etc/netns entries of run \(topology.runID) removed")
+        }
         LabCleanup.shared.unregister(self)
     }
 
@@ -192,13 +209,15 @@ public final class LabFleet: @unchecked Sendable {
     /// One ICMP echo from `node` to `address` (1 s timeout); true when it answered.
     public func ping(from node: LabNode, to address: String, timeout: Int = 1) -> Bool {
         (try? runner.runAllowingFailure(
-            ["ip", "netns", "exec", node.namespace, "ping", "-n", "-q", "-c1", "-W\(timeout)", address]).succeeded) ?? false
+            ["ip", "netns", "exec", node.namespace, "ping", "-n", "-q", "-c1", "-W\(timeout)", address]).succeeded)
+            ?? false
     }
 
     /// The managed interface's state: administratively up, has its address, has the default route.
     public func interfaceState(_ node: LabNode) -> (up: Bool, address: Bool, defaultRoute: Bool) {
         let link = (try? runner.run(["ip", "-n", node.namespace, "-o", "link", "show", "dev", node.interface])) ?? ""
-        let addr = (try? runner.run(["ip", "-n", node.namespace, "-o", "-4", "addr", "show", "dev", node.interface])) ?? ""
+        let addr =
+            (try? runner.run(["ip", "-n", node.namespace, "-o", "-4", "addr", "show", "dev", node.interface])) ?? ""
         let route = (try? runner.run(["ip", "-n", node.namespace, "route", "show", "default"])) ?? ""
         return (
             LinkLine.parse(Substring(link))?.adminUp ?? false, addr.contains(" \(node.address)/"),
@@ -213,8 +232,9 @@ public final class LabFleet: @unchecked Sendable {
 
     /// The byte count of one of the lab's named nft counters in a node namespace (0 when unreadable).
     func counter(_ node: LabNode, _ name: String) -> Int {
-        let text = (try? runner.run(
-            in: node.namespace, ["nft", "list", "counter", "inet", LabTopology.counterTable, name])) ?? ""
+        let text =
+            (try? runner.run(
+                in: node.namespace, ["nft", "list", "counter", "inet", LabTopology.counterTable, name])) ?? ""
         // "… packets 12 bytes 3456 …"
         let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" })
         guard let i = words.firstIndex(of: "bytes"), i + 1 < words.count else { return 0 }

@@ -27,7 +27,8 @@ public final class LabProcess: @unchecked Sendable {
         guard let log = FileHandle(forWritingAtPath: logPath) else { throw LabError("cannot open log file \(logPath)") }
         log.seekToEndOfFile()
         process.executableURL = try LabCommandRunner.resolve("ip")
-        process.arguments = ["netns", "exec", node.namespace, "/bin/sh", "-c", "mount --bind \"$0\" /run && exec \"$@\"", runMount]
+        process.arguments =
+            ["netns", "exec", node.namespace, "/bin/sh", "-c", "mount --bind \"$0\" /run && exec \"$@\"", runMount]
             + argv
         process.standardOutput = log
         process.standardError = log
@@ -98,12 +99,15 @@ public struct ProcessUsage: Hashable, Sendable {
     /// Pure parser of the two files' contents.
     public static func parse(status: String, stat: String, ticksPerSecond: Double, at: Date = Date()) -> ProcessUsage? {
         guard let rssLine = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-            let rss = rssLine.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({ Int($0) }),
+            let rss = rssLine.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap({
+                Int($0)
+            }),
             let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
         let fields = stat[stat.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        guard fields.count > 12, let utime = Double(fields[11]), let stime = Double(fields[12]), ticksPerSecond > 0 else {
+        guard fields.count > 12, let utime = Double(fields[11]), let stime = Double(fields[12]), ticksPerSecond > 0
+        else {
             return nil
         }
         return ProcessUsage(rssKB: rss, cpuSeconds: (utime + stime) / ticksPerSecond, at: at)

@@ -53,7 +53,9 @@ public struct LabScenarioReport: Sendable {
         var text = "== scenario \(name): \(passed ? "PASSED" : "FAILED")\n"
         if includeTimeline { text += "-- timeline\n" + timeline }
         text += "-- figures\n" + figures
-        text += "-- checks\n" + checks.map { "  [\($0.passed ? "PASS" : "FAIL")] \($0.text)" }.joined(separator: "\n") + "\n"
+        text +=
+            "-- checks\n" + checks.map { "  [\($0.passed ? "PASS" : "FAIL")] \($0.text)" }.joined(separator: "\n")
+            + "\n"
         if let error { text += "-- ended early: \(error)\n" }
         text += "-- logs and configuration: \(runDirectory)\n"
         return text

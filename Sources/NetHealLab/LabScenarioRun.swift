@@ -27,13 +27,16 @@ public final class LabScenarioRun: @unchecked Sendable {
 
     /// The checks so far.
     public var checks: [LabCheck] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return checkList
     }
 
     /// Records an assertion; a failed one fails the scenario (which still runs to the end).
     public func check(_ condition: Bool, _ text: String) {
-        lock.lock(); checkList.append(LabCheck(text: text, passed: condition)); lock.unlock()
+        lock.lock()
+        checkList.append(LabCheck(text: text, passed: condition))
+        lock.unlock()
         fleet.timeline.record(.check, nil, (condition ? "PASS " : "FAIL ") + text)
     }
 
@@ -76,13 +79,16 @@ public final class LabScenarioRun: @unchecked Sendable {
         try fleet.writeConfiguration(binary: binary)
         try fleet.startAgents()
         let sampler = LabSampler(fleet: fleet, figures: figures)
-        lock.lock(); self.sampler = sampler; lock.unlock()
+        lock.lock()
+        self.sampler = sampler
+        lock.unlock()
         sampler.start()
         let healthy = try waitUntil(timeout: warmUp, poll: 1) {
             fleet.nodes.allSatisfy { fleet.status($0)?.state == "healthy" }
         }
         if healthy == nil {
-            let states = fleet.nodes.map { "\($0.name)=\(fleet.status($0)?.state ?? "no answer")" }.joined(separator: " ")
+            let states = fleet.nodes.map { "\($0.name)=\(fleet.status($0)?.state ?? "no answer")" }.joined(
+                separator: " ")
             throw LabError("agents not all healthy after \(Int(warmUp)) s: \(states)")
         }
         fleet.timeline.record(.lab, nil, "every agent reports healthy")
@@ -103,10 +109,14 @@ public final class LabScenarioRun: @unchecked Sendable {
     /// Injects a wedge and measures fault→cycle, fault→restored (own pings of the stand-in from the
     /// node) and fault→peers see it reachable (their `status`), each within `timeout`.
     @discardableResult
-    public func wedgeAndMeasure(_ name: String, kind: LabFault.WedgeKind = .flush, timeout: Double = 45) throws -> WedgeOutcome {
+    public func wedgeAndMeasure(_ name: String, kind: LabFault.WedgeKind = .flush, timeout: Double = 45) throws
+        -> WedgeOutcome
+    {
         let node = try self.node(name)
         let handle = try fleet.inject(.wedge(node: name, kind: kind))
-        let cycled = try waitUntil(timeout: timeout) { !fleet.timeline.events(.linkDown, node: name, since: handle.injectedAt).isEmpty }
+        let cycled = try waitUntil(timeout: timeout) {
+            !fleet.timeline.events(.linkDown, node: name, since: handle.injectedAt).isEmpty
+        }
         if let down = fleet.timeline.events(.linkDown, node: name, since: handle.injectedAt).first {
             figures.add("fault→cycle", down.time.timeIntervalSince(handle.injectedAt))
         }
@@ -130,8 +140,10 @@ public final class LabScenarioRun: @unchecked Sendable {
         }
         if seen != nil { fleet.timeline.record(.agentState, name, "every peer's status shows \(name) reachable again") }
         let lagging = peers.filter { fleet.status($0)?.reach[name] != "reachable" }.map(\.name)
-        check(seen != nil, "every peer sees \(name) reachable again (status: members[\(name)].reach)"
-            + (lagging.isEmpty ? "" : " — not: \(lagging.joined(separator: ", "))"))
+        check(
+            seen != nil,
+            "every peer sees \(name) reachable again (status: members[\(name)].reach)"
+                + (lagging.isEmpty ? "" : " — not: \(lagging.joined(separator: ", "))"))
         return seen
     }
 
@@ -148,8 +160,10 @@ public final class LabScenarioRun: @unchecked Sendable {
             let s = fleet.interfaceState($0)
             return !(s.up && s.address && s.defaultRoute)
         }
-        check(broken.isEmpty, "every managed interface is up with its address and default route"
-            + (broken.isEmpty ? "" : " — not: \(broken.map(\.name).joined(separator: ", "))"))
+        check(
+            broken.isEmpty,
+            "every managed interface is up with its address and default route"
+                + (broken.isEmpty ? "" : " — not: \(broken.map(\.name).joined(separator: ", "))"))
     }
 }
 

@@ -26,7 +26,9 @@ public enum LabScenarios {
         try run.wedgeAndMeasure("n1")
         try run.sleep(10)
         run.checkNoCycles(["n2", "n3", "n4", "n5"], since: start, "no other node cycled")
-        run.check(run.fleet.cycles(node: "n1", since: start) == 1, "n1 cycled exactly once (\(run.fleet.cycles(node: "n1", since: start)))")
+        run.check(
+            run.fleet.cycles(node: "n1", since: start) == 1,
+            "n1 cycled exactly once (\(run.fleet.cycles(node: "n1", since: start)))")
         run.checkInterfacesIntact()
     }
 
@@ -49,7 +51,9 @@ public enum LabScenarios {
         guard settings.compareNaive else { return }
         let naive = try naivePhase(run, settings)
         run.figures.count("cycles during \(Int(settings.faultSeconds)) s outage, naive seed loop", naive)
-        run.check(naive >= run.fleet.nodes.count, "the naive loop, same lab, same outage, cycled every node (\(naive) cycles)")
+        run.check(
+            naive >= run.fleet.nodes.count, "the naive loop, same lab, same outage, cycled every node (\(naive) cycles)"
+        )
     }
 
     /// The naive seed loop on every node (agents stopped) through the same upstream outage; returns its cycles.
@@ -71,15 +75,17 @@ public enum LabScenarios {
 
     /// A 3|2 partition with upstream reachable from both sides causes zero cycles.
     public static let partition = LabScenario(
-        name: "partition", summary: "partition {n1,n2,n3} | {n4,n5} with upstream reachable from both sides: zero cycles",
+        name: "partition",
+        summary: "partition {n1,n2,n3} | {n4,n5} with upstream reachable from both sides: zero cycles",
         needsAgents: true
     ) { run, settings in
         try run.startAgents(binary: settings.binary)
         let start = Date()
         let cut = try run.fleet.inject(.partition(a: ["n1", "n2", "n3"], b: ["n4", "n5"]))
         try run.sleep(settings.faultSeconds)
-        run.check(run.fleet.nodes.allSatisfy { run.fleet.ping(from: $0, to: LabTopology.standIn) },
-                  "upstream reachable from both sides during the partition")
+        run.check(
+            run.fleet.nodes.allSatisfy { run.fleet.ping(from: $0, to: LabTopology.standIn) },
+            "upstream reachable from both sides during the partition")
         run.fleet.lift(cut)
         try run.sleep(10)
         run.checkNoCycles(since: start, "zero interface cycles during and after the partition")
@@ -140,7 +146,8 @@ public enum LabScenarios {
         try run.fleet.onNextLinkDown(n1) { _ in
             kill(agentPid, SIGKILL)
             killedAt.set(Date())
-            run.fleet.timeline.record(.lab, "n1", "kill -9 of n1's agent (pid \(agentPid)): its heal just took the interface down")
+            run.fleet.timeline.record(
+                .lab, "n1", "kill -9 of n1's agent (pid \(agentPid)): its heal just took the interface down")
         }
         let wedge = try run.fleet.inject(.wedge(node: "n1", kind: .flush))
         let down = try run.waitUntil(timeout: 45, poll: 0.05) { killedAt.get() != nil }
@@ -149,8 +156,13 @@ public enum LabScenarios {
         run.fleet.stopAgent(n1, signal: SIGKILL)
         try run.sleep(3)
         let state = run.fleet.interfaceState(n1)
-        run.check(!(state.up && state.address && state.defaultRoute), "the kill left n1's interface broken (down, or without address/route)")
-        run.fleet.timeline.record(.lab, "n1", "3 s after the kill: link \(state.up ? "up" : "down"), address \(state.address ? "present" : "missing"), default route \(state.defaultRoute ? "present" : "missing")")
+        run.check(
+            !(state.up && state.address && state.defaultRoute),
+            "the kill left n1's interface broken (down, or without address/route)")
+        run.fleet.timeline.record(
+            .lab, "n1",
+            "3 s after the kill: link \(state.up ? "up" : "down"), address \(state.address ? "present" : "missing"), default route \(state.defaultRoute ? "present" : "missing")"
+        )
         let restart = Date()
         try run.fleet.startAgent(n1)
         let intact = try run.waitUntil(timeout: 30, poll: 0.2) {
@@ -168,7 +180,8 @@ public enum LabScenarios {
 
     /// A rack uplink failure (n1, n2 cut off from the router) causes zero cycles: peers still reach them.
     public static let rackUplink = LabScenario(
-        name: "rack-uplink", summary: "the router drops n1 and n2 (their rack uplink) for 60 s: zero cycles", needsAgents: true
+        name: "rack-uplink", summary: "the router drops n1 and n2 (their rack uplink) for 60 s: zero cycles",
+        needsAgents: true
     ) { run, settings in
         try run.startAgents(binary: settings.binary)
         let start = Date()
@@ -196,7 +209,9 @@ public enum LabScenarios {
             run.checkNoCycles(others, since: before, "while \(node.name) was wedged no other node cycled")
         }
         let counts = run.fleet.nodes.map { run.fleet.cycles(node: $0.name, since: start) }
-        run.check(counts.allSatisfy { $0 == 1 }, "every node cycled exactly once (\(counts.map(String.init).joined(separator: " ")))")
+        run.check(
+            counts.allSatisfy { $0 == 1 },
+            "every node cycled exactly once (\(counts.map(String.init).joined(separator: " ")))")
         run.checkInterfacesIntact()
     }
 
@@ -217,6 +232,14 @@ public enum LabScenarios {
 final class KillStamp: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Date?
-    func set(_ date: Date) { lock.lock(); value = date; lock.unlock() }
-    func get() -> Date? { lock.lock(); defer { lock.unlock() }; return value }
+    func set(_ date: Date) {
+        lock.lock()
+        value = date
+        lock.unlock()
+    }
+    func get() -> Date? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
 }

@@ -46,7 +46,9 @@ public final class LabTimeline: @unchecked Sendable {
 
     /// Sets time zero to now (printed offsets are relative to it).
     public func resetOrigin() {
-        lock.lock(); origin = Date(); lock.unlock()
+        lock.lock()
+        origin = Date()
+        lock.unlock()
     }
 
     /// Appends an event (now).
@@ -61,7 +63,8 @@ public final class LabTimeline: @unchecked Sendable {
 
     /// Every event so far, in time order.
     public var events: [LabEvent] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return storage.sorted { $0.time < $1.time }
     }
 

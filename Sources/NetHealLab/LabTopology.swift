@@ -102,7 +102,8 @@ public struct LabTopology: Hashable, Sendable {
 
     /// Every namespace of the run, nodes first.
     public var namespaces: [String] {
-        nodes.map(\.namespace) + [switchNamespace, routerNamespace, upstreamNamespace] + (management ? [managementSwitchNamespace] : [])
+        nodes.map(\.namespace) + [switchNamespace, routerNamespace, upstreamNamespace]
+            + (management ? [managementSwitchNamespace] : [])
     }
 
     /// The node named `name`.
@@ -121,20 +122,26 @@ public struct LabTopology: Hashable, Sendable {
             commands.append(["ip", "netns", "add", ns])
             commands.append(["ip", "-n", ns, "link", "set", "lo", "up"])
             // No IPv6 in the lab: keeps router solicitations and DAD out of the figures.
-            commands.append(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
-                             "net.ipv6.conf.default.disable_ipv6=1"])
+            commands.append([
+                "ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                "net.ipv6.conf.default.disable_ipv6=1",
+            ])
         }
         let sw = switchNamespace
         commands.append(["ip", "-n", sw, "link", "add", "br0", "type", "bridge"])
         commands.append(["ip", "-n", sw, "link", "set", "br0", "up"])
-        commands.append(["ip", "-n", sw, "link", "add", "rsw", "type", "veth", "peer", "name", routerLAN, "netns", routerNamespace])
+        commands.append([
+            "ip", "-n", sw, "link", "add", "rsw", "type", "veth", "peer", "name", routerLAN, "netns", routerNamespace,
+        ])
         commands.append(["ip", "-n", sw, "link", "set", "rsw", "master", "br0", "up"])
         let r = routerNamespace
         commands.append(["ip", "-n", r, "addr", "add", "\(Self.gateway)/\(Self.prefixLength)", "dev", routerLAN])
         commands.append(["ip", "-n", r, "link", "set", routerLAN, "up"])
         // The upstream: a namespace behind the router's uplink, holding the stand-in on its loopback.
         let up = upstreamNamespace
-        commands.append(["ip", "-n", r, "link", "add", routerUplink, "type", "veth", "peer", "name", "upl0", "netns", up])
+        commands.append([
+            "ip", "-n", r, "link", "add", routerUplink, "type", "veth", "peer", "name", "upl0", "netns", up,
+        ])
         commands.append(["ip", "-n", r, "addr", "add", Self.routerUplinkAddress + "/30", "dev", routerUplink])
         commands.append(["ip", "-n", r, "link", "set", routerUplink, "up"])
         commands.append(["ip", "-n", r, "route", "add", "\(Self.standIn)/32", "via", Self.upstreamAddress])
@@ -148,16 +155,22 @@ public struct LabTopology: Hashable, Sendable {
             commands.append(["ip", "-n", managementSwitchNamespace, "link", "set", "br0", "up"])
         }
         for node in nodes {
-            commands.append(["ip", "-n", sw, "link", "add", node.switchPort, "type", "veth", "peer", "name", node.interface,
-                             "netns", node.namespace])
+            commands.append([
+                "ip", "-n", sw, "link", "add", node.switchPort, "type", "veth", "peer", "name", node.interface,
+                "netns", node.namespace,
+            ])
             commands.append(["ip", "-n", sw, "link", "set", node.switchPort, "master", "br0", "up"])
             if management {
                 let msw = managementSwitchNamespace
-                commands.append(["ip", "-n", msw, "link", "add", node.managementSwitchPort, "type", "veth", "peer", "name",
-                                 node.managementInterface, "netns", node.namespace])
+                commands.append([
+                    "ip", "-n", msw, "link", "add", node.managementSwitchPort, "type", "veth", "peer", "name",
+                    node.managementInterface, "netns", node.namespace,
+                ])
                 commands.append(["ip", "-n", msw, "link", "set", node.managementSwitchPort, "master", "br0", "up"])
-                commands.append(["ip", "-n", node.namespace, "addr", "add", "\(node.managementAddress)/\(Self.prefixLength)",
-                                 "dev", node.managementInterface])
+                commands.append([
+                    "ip", "-n", node.namespace, "addr", "add", "\(node.managementAddress)/\(Self.prefixLength)",
+                    "dev", node.managementInterface,
+                ])
                 commands.append(["ip", "-n", node.namespace, "link", "set", node.managementInterface, "up"])
             }
         }

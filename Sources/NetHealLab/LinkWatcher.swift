@@ -34,7 +34,8 @@ public struct LinkLine: Hashable, Sendable {
             let open = afterIndex.firstIndex(of: "<"), let close = afterIndex.firstIndex(of: ">"), open < close
         else { return nil }
         let flags = afterIndex[afterIndex.index(after: open)..<close].split(separator: ",")
-        return LinkLine(interface: name, adminUp: flags.contains("UP"), lowerUp: flags.contains("LOWER_UP"), deleted: deleted)
+        return LinkLine(
+            interface: name, adminUp: flags.contains("UP"), lowerUp: flags.contains("LOWER_UP"), deleted: deleted)
     }
 }
 
@@ -83,23 +84,30 @@ public final class LinkWatcher: @unchecked Sendable {
 
     /// Calls `handler` every time the interface comes back up after having gone down.
     public func onCycle(_ handler: @escaping @Sendable (LabNode) -> Void) {
-        lock.lock(); cycleHandlers.append(handler); lock.unlock()
+        lock.lock()
+        cycleHandlers.append(handler)
+        lock.unlock()
     }
 
     /// Calls `handler` (once) the next time the interface goes down, on the watcher's thread,
     /// before the event is recorded: the fastest reaction the lab has (kill-mid-heal uses it).
     public func onNextDown(_ handler: @escaping @Sendable (LabNode) -> Void) {
-        lock.lock(); downHandlers.append(handler); lock.unlock()
+        lock.lock()
+        downHandlers.append(handler)
+        lock.unlock()
     }
 
     /// Whether the interface is administratively up, as last seen.
     public var isUp: Bool? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return lastAdminUp
     }
 
     private func handle(_ text: String) {
-        guard let line = LinkLine.parse(Substring(text)), line.interface == node.interface, !line.deleted else { return }
+        guard let line = LinkLine.parse(Substring(text)), line.interface == node.interface, !line.deleted else {
+            return
+        }
         let now = Date()
         lock.lock()
         let previous = lastAdminUp
@@ -119,7 +127,9 @@ public final class LinkWatcher: @unchecked Sendable {
         lock.unlock()
         guard previous != line.adminUp else { return }
         for handler in immediate { handler(node) }
-        timeline.record(line.adminUp ? .linkUp : .linkDown, node.name, "\(node.interface) \(line.adminUp ? "up" : "down") (ip monitor link)", at: now)
+        timeline.record(
+            line.adminUp ? .linkUp : .linkDown, node.name,
+            "\(node.interface) \(line.adminUp ? "up" : "down") (ip monitor link)", at: now)
         for handler in handlers { handler(node) }
     }
 

@@ -78,7 +78,9 @@ struct LabNamespaceTests {
             #expect(!fleet.ping(from: n2, to: LabTopology.standIn))
             #expect(!fleet.interfaceState(n2).defaultRoute)
             let state = fleet.files.ifupdownStateDirectory(n2)
-            _ = try fleet.runner.runAllowingFailure(["ip", "netns", "exec", n2.namespace, "ifdown", n2.interface, "--state-dir", state])
+            _ = try fleet.runner.runAllowingFailure([
+                "ip", "netns", "exec", n2.namespace, "ifdown", n2.interface, "--state-dir", state,
+            ])
             try fleet.runner.run(in: n2.namespace, ["ifup", n2.interface, "--state-dir", state])
             #expect(eventually(5) { fleet.ping(from: n2, to: LabTopology.standIn) })
             #expect(eventually(2) { fleet.cycles(node: "n2", since: start) == 1 })
@@ -99,7 +101,7 @@ struct LabNamespaceTests {
             try fleet.runner.run(["ip", "-n", n1.namespace, "link", "set", n1.interface, "up"])
             try fleet.runner.run(["ip", "-n", n1.namespace, "route", "replace", "default", "via", LabTopology.gateway])
             #expect(eventually(5) { fleet.ping(from: n1, to: LabTopology.gateway) })
-            #expect(fleet.timeline.events(.fault).contains { $0.text.contains("injector lifts") })
+            #expect(eventually(2) { fleet.timeline.events(.fault).contains { $0.text.contains("injector lifts") } })
         }
     }
 
@@ -143,7 +145,10 @@ struct LabNamespaceTests {
             #expect(!fleet.ping(from: n[0], to: n[1].address))
             let before = fleet.gossipBytes(n[0]).received
             _ = try fleet.runner.runAllowingFailure(
-                ["ip", "netns", "exec", n[1].namespace, "bash", "-c", "echo x > /dev/udp/\(n[0].address)/\(LabTopology.gossipPort)"])
+                [
+                    "ip", "netns", "exec", n[1].namespace, "bash", "-c",
+                    "echo x > /dev/udp/\(n[0].address)/\(LabTopology.gossipPort)",
+                ])
             #expect(eventually(2) { fleet.gossipBytes(n[0]).received > before }, "n2 -> n1 still delivered")
         }
     }
@@ -153,8 +158,12 @@ struct LabNamespaceTests {
         try withFleet(nodes: 1) { fleet in
             try fleet.inject(.loss(percent: 30, nodes: ["n1"]))
             let output = try fleet.runner.runAllowingFailure(
-                ["ip", "netns", "exec", fleet.nodes[0].namespace, "ping", "-n", "-q", "-c", "60", "-i", "0.02", "-W", "1", LabTopology.gateway])
-            let received = output.stdout.split(separator: ",").first { $0.contains("received") }
+                [
+                    "ip", "netns", "exec", fleet.nodes[0].namespace, "ping", "-n", "-q", "-c", "60", "-i", "0.02", "-W",
+                    "1", LabTopology.gateway,
+                ])
+            let received =
+                output.stdout.split(separator: ",").first { $0.contains("received") }
                 .flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
             #expect((27...54).contains(received), "received \(received) of 60")
         }

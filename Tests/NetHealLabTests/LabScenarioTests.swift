@@ -15,11 +15,14 @@ let labBinary: LabAgentBinary = {
 
 /// Whether the scenarios can run: root, and an executable with the agent (`run`, `status`).
 let agentAvailable: Bool = isRoot && (try? labBinary.requireAgent()) != nil
-let agentMissing = "needs root and a built netheal-cluster with `run` and `status` (swift build; or NETHEAL_CLUSTER_BINARY)"
+let agentMissing =
+    "needs root and a built netheal-cluster with `run` and `status` (swift build; or NETHEAL_CLUSTER_BINARY)"
 
 /// Runs a scenario with the settings and prints its report (timeline, figures, checks).
 @discardableResult
-func runScenario(_ scenario: LabScenario, faultSeconds: Double = 60, compareNaive: Bool = true) throws -> LabScenarioReport {
+func runScenario(_ scenario: LabScenario, faultSeconds: Double = 60, compareNaive: Bool = true) throws
+    -> LabScenarioReport
+{
     var options = LabOptions()
     options.echoTimeline = false
     var settings = LabScenarioSettings()
@@ -35,7 +38,9 @@ func runScenario(_ scenario: LabScenario, faultSeconds: Double = 60, compareNaiv
 }
 
 extension LabNamespaceTests {
-    @Test("scenario wedge: n1 alone cycles, connectivity restored", .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
+    @Test(
+        "scenario wedge: n1 alone cycles, connectivity restored",
+        .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
     func scenarioWedge() throws {
         let report = try runScenario(LabScenarios.wedge)
         #expect(report.measured.values("fault→cycle").count == 1)
@@ -44,7 +49,9 @@ extension LabNamespaceTests {
         #expect(report.measured.peakRSSMB.map { $0 > 0 } == true, "agent RSS was measured")
     }
 
-    @Test("scenario upstream-outage: 60 s, zero cycles; the naive loop cycles every node", .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
+    @Test(
+        "scenario upstream-outage: 60 s, zero cycles; the naive loop cycles every node",
+        .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
     func scenarioUpstreamOutage() throws {
         try runScenario(LabScenarios.upstreamOutage)
     }
@@ -54,7 +61,9 @@ extension LabNamespaceTests {
         try runScenario(LabScenarios.partition)
     }
 
-    @Test("scenario wedge-during-outage: only the wedged node cycles", .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
+    @Test(
+        "scenario wedge-during-outage: only the wedged node cycles",
+        .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
     func scenarioWedgeDuringOutage() throws {
         try runScenario(LabScenarios.wedgeDuringOutage)
     }
@@ -64,7 +73,8 @@ extension LabNamespaceTests {
         try runScenario(LabScenarios.loss)
     }
 
-    @Test("scenario kill-mid-heal: no interface left down", .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
+    @Test(
+        "scenario kill-mid-heal: no interface left down", .enabled(if: agentAvailable, Comment(rawValue: agentMissing)))
     func scenarioKillMidHeal() throws {
         try runScenario(LabScenarios.killMidHeal)
     }

@@ -9,7 +9,9 @@ struct LabTopologyTests {
 
     @Test("names are unique, interface names fit IFNAMSIZ, namespaces carry the lab prefix")
     func names() throws {
-        let interfaces = topology.nodes.flatMap { [$0.interface, $0.switchPort, $0.managementInterface, $0.managementSwitchPort] }
+        let interfaces = topology.nodes.flatMap {
+            [$0.interface, $0.switchPort, $0.managementInterface, $0.managementSwitchPort]
+        }
         #expect(Set(interfaces).count == interfaces.count)
         #expect(interfaces.allSatisfy { $0.utf8.count <= 15 })
         #expect(Set(topology.namespaces).count == topology.namespaces.count)
@@ -30,10 +32,14 @@ struct LabTopologyTests {
 
     @Test("every address the lab configures is in 198.18.0.0/15")
     func addresses() {
-        var all = [LabTopology.gateway, LabTopology.standIn, LabTopology.routerUplinkAddress, LabTopology.upstreamAddress]
+        var all = [
+            LabTopology.gateway, LabTopology.standIn, LabTopology.routerUplinkAddress, LabTopology.upstreamAddress,
+        ]
         all += topology.nodes.flatMap { [$0.address, $0.managementAddress] }
         for command in topology.setupCommands() {
-            all += command.filter { $0.first?.isNumber == true && $0.contains(".") }.map { String($0.split(separator: "/")[0]) }
+            all += command.filter { $0.first?.isNumber == true && $0.contains(".") }.map {
+                String($0.split(separator: "/")[0])
+            }
         }
         for address in all {
             let octets = address.split(separator: ".").compactMap { Int($0) }
@@ -46,7 +52,8 @@ struct LabTopologyTests {
         for command in topology.setupCommands() {
             #expect(command.first == "ip")
             let ns: String? =
-                command[1] == "-n" ? command[2] : (command[1] == "netns" && ["add", "exec"].contains(command[2]) ? command[3] : nil)
+                command[1] == "-n"
+                ? command[2] : (command[1] == "netns" && ["add", "exec"].contains(command[2]) ? command[3] : nil)
             #expect(ns.map { topology.namespaces.contains($0) } == true, "\(command)")
             if let i = command.lastIndex(of: "netns"), i > 1 {
                 #expect(topology.namespaces.contains(command[i + 1]), "veth peer goes to a lab namespace: \(command)")
@@ -102,7 +109,9 @@ struct LabFaultTests {
         let n1 = tables.first { $0.namespace == "nhlab-t2-n1" }!.script
         let n5 = tables.first { $0.namespace == "nhlab-t2-n5" }!.script
         #expect(n1.contains("ip saddr { 198.18.0.14, 198.18.1.14, 198.18.0.15, 198.18.1.15 } drop"))
-        #expect(n5.contains("ip saddr { 198.18.0.11, 198.18.1.11, 198.18.0.12, 198.18.1.12, 198.18.0.13, 198.18.1.13 } drop"))
+        #expect(
+            n5.contains(
+                "ip saddr { 198.18.0.11, 198.18.1.11, 198.18.0.12, 198.18.1.12, 198.18.0.13, 198.18.1.13 } drop"))
     }
 
     @Test("one-way cut: rules only on the receiving side")
@@ -135,7 +144,9 @@ struct LabFaultTests {
             try LabFault.parse("partition:n1,n2,n3|n4,n5", topology: topology)
                 == .partition(a: ["n1", "n2", "n3"], b: ["n4", "n5"]))
         #expect(try LabFault.parse("oneway:n1|n2", topology: topology) == .oneWay(from: ["n1"], to: ["n2"]))
-        #expect(try LabFault.parse("loss:30", topology: topology) == .loss(percent: 30, nodes: ["n1", "n2", "n3", "n4", "n5"]))
+        #expect(
+            try LabFault.parse("loss:30", topology: topology)
+                == .loss(percent: 30, nodes: ["n1", "n2", "n3", "n4", "n5"]))
         #expect(throws: LabError.self) { try LabFault.parse("wedge:n9", topology: topology) }
         #expect(throws: LabError.self) { try LabFault.parse("loss:130", topology: topology) }
         #expect(throws: LabError.self) { try LabFault.parse("meteor", topology: topology) }
@@ -147,9 +158,11 @@ struct LabFaultTests {
 struct LabParserTests {
     @Test("ip monitor link lines: admin state and carrier; continuation lines ignored")
     func linkLines() {
-        let up = LinkLine.parse("80: t1eth0@if79: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default")
+        let up = LinkLine.parse(
+            "80: t1eth0@if79: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default")
         #expect(up == LinkLine(interface: "t1eth0", adminUp: true, lowerUp: true, deleted: false))
-        let down = LinkLine.parse("[2026-11-21T12:43:35.025046] 80: t1eth0@if79: <BROADCAST,MULTICAST> mtu 1500 state DOWN")
+        let down = LinkLine.parse(
+            "[2026-11-21T12:43:35.025046] 80: t1eth0@if79: <BROADCAST,MULTICAST> mtu 1500 state DOWN")
         #expect(down == LinkLine(interface: "t1eth0", adminUp: false, lowerUp: false, deleted: false))
         let noCarrier = LinkLine.parse("80: t1eth0@if79: <NO-CARRIER,BROADCAST,MULTICAST,UP> mtu 1500 state DOWN")
         #expect(noCarrier?.adminUp == true && noCarrier?.lowerUp == false)
@@ -170,7 +183,8 @@ struct LabParserTests {
 
     @Test("status --json: state, rule, reason and diagnosis found at the top or nested")
     func agentStatus() {
-        let json = #"{"diagnosis":"upstream outage: 5/5 fail upstream, LAN intact","self":{"decision":{"state":"hold","rule":"upstream-outage-hold","reason":"own probes fail"}}}"#
+        let json =
+            #"{"diagnosis":"upstream outage: 5/5 fail upstream, LAN intact","self":{"decision":{"state":"hold","rule":"upstream-outage-hold","reason":"own probes fail"}}}"#
         let nested = AgentStatus(json: json)
         #expect(nested?.state == "hold")
         #expect(nested?.rule == "upstream-outage-hold")
@@ -208,7 +222,8 @@ struct LabCommandRunnerTests {
 struct AgentStatusTests {
     @Test("the agent's layout: decision.state/rule/reason and the top-level diagnosis")
     func agentLayout() {
-        let json = #"{"counters":{"healsStarted":0},"decision":{"state":"hold","rule":"upstream-outage-hold","reason":"own probes fail and 4 fresh peer(s) fail upstream too","evidence":{"probes":{"state":"x"}}},"diagnosis":"upstream outage: 5/5 fail upstream, LAN intact","heals":[{"reason":"old heal"}],"node":"n1"}"#
+        let json =
+            #"{"counters":{"healsStarted":0},"decision":{"state":"hold","rule":"upstream-outage-hold","reason":"own probes fail and 4 fresh peer(s) fail upstream too","evidence":{"probes":{"state":"x"}}},"diagnosis":"upstream outage: 5/5 fail upstream, LAN intact","heals":[{"reason":"old heal"}],"node":"n1"}"#
         let status = AgentStatus(json: json)
         #expect(status?.state == "hold")
         #expect(status?.rule == "upstream-outage-hold")
@@ -221,7 +236,8 @@ struct AgentStatusTests {
 struct AgentStatusMembersTests {
     @Test("members[].reach by name")
     func members() {
-        let json = #"{"decision":{"state":"healthy"},"members":[{"name":"n1","reach":"self"},{"name":"n2","reach":"unreachable"},{"name":"n3","reach":"reachable"}]}"#
+        let json =
+            #"{"decision":{"state":"healthy"},"members":[{"name":"n1","reach":"self"},{"name":"n2","reach":"unreachable"},{"name":"n3","reach":"reachable"}]}"#
         let status = AgentStatus(json: json)
         #expect(status?.reach == ["n1": "self", "n2": "unreachable", "n3": "reachable"])
     }
