@@ -5,7 +5,10 @@ import NetHealWire
 extension AgentEngine {
     /// Decodes one admitted datagram with the total decoder and the per-origin watermarks, and feeds
     /// the accepted views to the core. The sender's own view counts as direct contact only when the
-    /// datagram came from one of that member's configured gossip addresses.
+    /// datagram came from that member's FIRST configured gossip address: its data path, on the
+    /// managed interface. Reachability is judged on the data path; further addresses (a management
+    /// network) carry views and verdicts, so a node whose data interface is wedged still hears its
+    /// accusers, but they never make the node look reachable.
     func receive(_ datagram: InboundDatagram) async {
         switch decoder.decode(datagram.bytes, watermarks: &watermarks) {
         case .failure(let error):
@@ -16,7 +19,7 @@ extension AgentEngine {
         case .success(let decoded):
             let now = clock.now()
             let origin = decoded.sender.origin
-            let direct = peerAddresses[origin.int].contains { Self.sameEndpoint($0, datagram.source) }
+            let direct = peerAddresses[origin.int].first.map { Self.sameEndpoint($0, datagram.source) } ?? false
             if !direct { counters.indirectSenders += 1 }
             var inputs: [CoreInput] = []
             for (position, signed) in decoded.views.enumerated() {
