@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 seeds="${1:-200}"
-swift build -c release --product netheal-cluster
+swift build -c release --product netheal-cluster  # scripts/test runs the same gate with the debug build
 bin="$(swift build -c release --show-bin-path)/netheal-cluster"
 "$bin" simulate --quiet simulations/*.scenario
 "$bin" simulate --quiet --seeds "1..$seeds"
