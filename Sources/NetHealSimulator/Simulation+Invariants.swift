@@ -15,6 +15,8 @@ struct CheckerState {
     var lastRestart: [Int64]
     var firstWedgeAt: [Int64?]
     var obligations: [Obligation] = []
+    /// The node's interface could send when its latest heal started (so peers can have seen it healing).
+    var announcedHeal: [Bool]
 
     init(n: Int) {
         lastProbeAnswered = Array(repeating: false, count: n)
@@ -23,6 +25,7 @@ struct CheckerState {
         restarted = Array(repeating: false, count: n)
         lastRestart = Array(repeating: Int64.min / 2, count: n)
         firstWedgeAt = Array(repeating: nil, count: n)
+        announcedHeal = Array(repeating: false, count: n)
     }
 }
 
@@ -80,6 +83,7 @@ extension Simulation {
         checkPacing(i, what: what)
         checkStormGuard(i, what: what)
         check.healStarts[i].append(now)
+        check.announcedHeal[i] = ifaceTx(i) && lastDisturbedTx(i)
         if !check.healing.contains(i) { check.healing.append(i) }
         check.obligations.removeAll { $0.node == i }
     }
@@ -121,6 +125,8 @@ extension Simulation {
         var seen: [Int] = []
         for m in check.healing where m != i {
             guard let start = check.healStarts[m].last, now - start >= 2 * gossip + 50_000_000 else { continue }
+            // Its announcement could leave only if its interface was sending when the heal started.
+            guard check.announcedHeal[m] else { continue }
             guard nodes[m] != nil, check.lastRestart[m] < start, check.lastRestart[i] < start - gossip * 8 else { continue }
             guard ifaceFineSince[i] != .max, ifaceFineSince[i] <= start - gossip else { continue }
             guard lastCutTouch[i] < start - gossip, lastCutTouch[m] < start - gossip, !blocked(m, i), !blocked(i, m),
@@ -134,6 +140,11 @@ extension Simulation {
         }
     }
 
+    /// The interface has been sending for at least the heal-intent dwell (its `waiting` view went out).
+    func lastDisturbedTx(_ i: Int) -> Bool {
+        ifaceFineSince[i] != .max && now - ifaceFineSince[i] >= settings.healIntentDwell.nanosecondsClamped
+    }
+
     func pruneHealing() {
         check.healing.removeAll { m in
             guard let node = nodes[m] else { return false }
@@ -141,7 +152,10 @@ extension Simulation {
         }
     }
 
-    func onHealRepaired(_ i: Int) {}
+    /// A heal's action finished: a repairable wedge (also one that struck during the heal) is gone.
+    func onHealRepaired(_ i: Int) {
+        if wedge[i] == 0 { check.obligations.removeAll { $0.node == i } }
+    }
 
     func onCrashed(_ i: Int) {}
 
