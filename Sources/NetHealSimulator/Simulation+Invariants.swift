@@ -74,7 +74,7 @@ extension Simulation {
         // S2: none during a pure upstream outage (interface fine, connected to a working peer, no lossy net).
         if ifaceFineSince[i] != .max, now - ifaceFineSince[i] >= probeLag, !upstreamOK(i), scenario.network.loss <= 0.05 {
             let quiet = settings.effectiveViewFreshness(memberCount: n).nanosecondsClamped
-                + settings.isolationWindow.nanosecondsClamped
+                + settings.effectiveIsolationWindow(memberCount: n).nanosecondsClamped
             if now - lastCutTouch[i] > quiet, let m = workingPeer(of: i, quietFor: quiet) {
                 violate(.safety, i, "\(what) (\(heal.rule.id)) during an upstream outage while its interface works"
                     + " and \(Scenario.nodeName(m)) reaches it: \(heal.reason)")
@@ -177,8 +177,9 @@ extension Simulation {
                 violate(.safety, i, "accuser-quorum heal with \(e.accuserCount) accuser(s) < quorum \(e.quorum)")
             }
         case .isolationHeal:
-            if let ms = e.millisSinceAnyPeerHeard, ms < settings.isolationWindow.millisecondsClamped {
-                violate(.safety, i, "isolation heal \(ms) ms after hearing a peer (window \(settings.isolationWindow))")
+            let window = settings.effectiveIsolationWindow(memberCount: n)
+            if let ms = e.millisSinceAnyPeerHeard, ms < window.millisecondsClamped {
+                violate(.safety, i, "isolation heal \(ms) ms after hearing a peer (window \(window))")
             }
         default:
             return
@@ -248,7 +249,7 @@ extension Simulation {
         if o.peerHealingSeen || o.staleVoucherPossible { slack += freshness }
         switch o.mode {
         case .both, .rx:
-            return max(s.isolationWindow.nanosecondsClamped, probeDetect) + decide + slack
+            return max(s.effectiveIsolationWindow(memberCount: n).nanosecondsClamped, probeDetect) + decide + slack
         case .tx:
             let rounds = Int64(s.gossipRoundsPerCycle(memberCount: n))
             let silence = s.effectivePeerSilenceTimeout(memberCount: n).nanosecondsClamped

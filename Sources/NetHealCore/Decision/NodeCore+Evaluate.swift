@@ -74,7 +74,7 @@ extension NodeCore {
             let why =
                 roster.count <= 1
                 ? "own probes fail in a one-member cluster"
-                : "own probes fail and no peer heard for \(settings.isolationWindow)"
+                : "own probes fail and no peer heard for \(settings.effectiveIsolationWindow(memberCount: roster.count))"
             switch settings.isolationPolicy {
             case .heal: return Verdict(state: .hold, rule: .isolationHeal, reason: why + ": isolated, policy heal")
             case .hold: return Verdict(state: .hold, rule: .isolationHold, reason: why + ": isolated, policy hold")

@@ -35,11 +35,12 @@ extension NodeCore {
         return reach
     }
 
-    /// No peer heard directly for `isolationWindow` (counted from start when none ever was), or no peer exists.
+    /// No peer heard directly for the isolation window in force (counted from start when none ever
+    /// was), or no peer exists.
     func isIsolated(now: Instant) -> Bool {
         if roster.count <= 1 { return true }
         let reference = lastHeardAny ?? startedAt ?? now
-        return now - reference >= settings.isolationWindow
+        return now - reference >= settings.effectiveIsolationWindow(memberCount: roster.count)
     }
 
     /// Classify every peer by its newest view. O(members).
@@ -99,6 +100,16 @@ extension HealSettings {
     public func effectivePeerSilenceTimeout(memberCount: Int) -> Duration {
         let rounds = gossipRoundsPerCycle(memberCount: memberCount)
         return rounds <= 1 ? peerSilenceTimeout : max(peerSilenceTimeout, gossipInterval * (2 * rounds))
+    }
+
+    /// The isolation window in force: `isolationWindow`, raised like the silence timeout for large
+    /// clusters. With a round-robin fanout a given peer sends to this node once per cycle of rounds,
+    /// so a node on a small island (a rack that lost its uplink, the small side of a partition) may
+    /// hear its island peers only every 2 × cycle − 1 rounds: a shorter window would call it
+    /// isolated — and heal it — although its interface works (found by the simulator's swarm).
+    public func effectiveIsolationWindow(memberCount: Int) -> Duration {
+        let rounds = gossipRoundsPerCycle(memberCount: memberCount)
+        return rounds <= 1 ? isolationWindow : max(isolationWindow, gossipInterval * (2 * rounds))
     }
 
     /// The view freshness in force: `viewFreshness`, raised like the silence timeout for large clusters.
