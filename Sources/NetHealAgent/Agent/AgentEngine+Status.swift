@@ -14,6 +14,7 @@ extension AgentEngine {
 
     /// Everything `netheal-cluster status` shows.
     func status() async -> AgentStatus {
+        await handle([])
         let now = clock.now()
         let roster = config.roster
         let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
@@ -73,6 +74,7 @@ extension AgentEngine {
                 sendErrors: transportCounters.sendErrors, healsStarted: counters.healsStarted,
                 wouldHeals: counters.wouldHeals),
             diagnosis: FleetDiagnosis.diagnose(.init(names: names, views: diagnosisViews, me: me.int)),
-            lastReload: lastReload)
+            lastReload: lastReload,
+            maintenance: inMaintenance ? MaintenanceStatus(untilMillis: maintenanceUntilMillis) : nil)
     }
 }
