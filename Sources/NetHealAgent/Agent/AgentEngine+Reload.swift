@@ -47,8 +47,8 @@ extension AgentEngine {
                 "membership changed (\(old.roster.count) → \(new.roster.count) members, this node `\(member.name)` "
                     + "at index \(new.memberIndex.int)): decision core restarted with the new roster, pacing kept, views dropped"
             )
-            // `handle` re-applies the off switch and any open maintenance window to the new core.
-            await handle(operatorHealingEnabled && !inMaintenance ? [.started] : [])
+            // `handle` first re-applies the off switch and any open maintenance window to the new core.
+            await handle([.started])
         } else if newSettings != settings {
             settings = newSettings
             changes.append("protocol settings changed: applied")

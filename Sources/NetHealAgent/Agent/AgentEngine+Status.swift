@@ -14,7 +14,6 @@ extension AgentEngine {
 
     /// Everything `netheal-cluster status` shows.
     func status() async -> AgentStatus {
-        await handle([])
         let now = clock.now()
         let roster = config.roster
         let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
