@@ -96,4 +96,31 @@ struct IntegrationMaintenanceTests {
         }
         await fleet.shutdown()
     }
+
+    @Test("a reload that adds a window opens it at once; removing it closes it")
+    func reloadAppliesWindows() async throws {
+        let fleet = try IntegrationFleet(size: 1)
+        let (requests, trigger) = AsyncStream.makeStream(of: Void.self)
+        fleet.start(0, reloads: requests, clock: ShiftedWall(start: Self.sundayThree).clock)
+        do {
+            try await fleet.waitUntil([0], "healthy") { $0.decision.state == .healthy }
+            let original = try String(contentsOfFile: fleet.nodeFile(0), encoding: .utf8)
+            try (original + "maintenance_windows: [\"sun 02:00-04:00\"]\n")
+                .write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
+            trigger.yield()
+            let opened = try await fleet.waitUntil([0], "the window is open after the reload") { $0.maintenance != nil }
+            #expect(opened[0].lastReload?.messages.contains { $0.contains("maintenance windows changed") } == true)
+            #expect(opened[0].healingEnabled && opened[0].decision.state == .healthy)  // healthy stays healthy
+            #expect(CheckEvaluation.evaluate(opened[0]).code == .ok)
+            try original.write(toFile: fleet.nodeFile(0), atomically: true, encoding: .utf8)
+            trigger.yield()
+            try await fleet.waitUntil([0], "the window is closed after the second reload") {
+                $0.maintenance == nil && $0.lastReload?.messages.contains { $0.contains("maintenance windows changed") } == true
+            }
+        } catch {
+            await fleet.shutdown()
+            throw error
+        }
+        await fleet.shutdown()
+    }
 }
