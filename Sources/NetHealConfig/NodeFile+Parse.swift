@@ -11,6 +11,7 @@ enum NodeFile {
     static let keys = [
         "cluster_file", "member", "secret_key_file", "interface", "probe_targets", "heal_action",
         "state_dir", "control_socket", "control_group", "metrics_listen", "mode", "log_level",
+        "maintenance_windows",
     ]
     static let stepKeys = ["kind", "argv", "extra_arguments", "cycle", "timeout", "verify_timeout", "fallback_restore"]
     static let actionKeys = stepKeys + ["escalation", "escalate_after"]
@@ -19,6 +20,7 @@ enum NodeFile {
     static let defaultSecretKeyFile = "/etc/netheal/node.key"
     /// Limits.
     static let maximumProbeTargets = 16
+    static let maximumMaintenanceWindows = 32
     static let maximumEscalationSteps = 4
     static let maximumArgv = 64
     /// `sun_path` holds 108 bytes including the terminating NUL.
@@ -102,21 +104,36 @@ enum NodeFile {
         }
         let mode = top.has("mode") ? top.choice("mode", NodeMode.self) : .heal
         let logLevel = top.has("log_level") ? top.choice("log_level", LogLevelSetting.self) : .info
+        let maintenance = top.has("maintenance_windows") ? readMaintenanceWindows(top) : MaintenanceSchedule()
 
         var outcome = Outcome(
             clusterFile: clusterFile, clusterFileMark: top.valueMark("cluster_file"), member: member, memberMark: top.valueMark("member"),
             timeoutMarks: timeoutMarks)
         guard problems.isEmpty, let clusterFile, let member, let secretKeyFile, let interface, let probeTargets, let healAction,
-            let stateDirectory, let controlSocket, groupOK, metricsOK, let mode, let logLevel
+            let stateDirectory, let controlSocket, groupOK, metricsOK, let mode, let logLevel, let maintenance
         else { return outcome }
         outcome.settings = NodeSettings(
             path: path, clusterFile: clusterFile, member: member, secretKeyFile: secretKeyFile, interface: interface,
             probeTargets: probeTargets, healAction: healAction, stateDirectory: stateDirectory, controlSocket: controlSocket,
-            controlGroup: controlGroup, metricsListen: metricsListen, mode: mode, logLevel: logLevel)
+            controlGroup: controlGroup, metricsListen: metricsListen, mode: mode, logLevel: logLevel,
+            maintenanceWindows: maintenance)
         return outcome
     }
 
     // MARK: Fields
+
+    private static func readMaintenanceWindows(_ top: MappingReader) -> MaintenanceSchedule? {
+        guard let items = top.list("maintenance_windows", maximumCount: maximumMaintenanceWindows) else { return nil }
+        var windows: [MaintenanceWindow] = []
+        for (item, field) in items {
+            guard let text = Scalars.string(item, field: field, problems: top.problems) else { continue }
+            switch MaintenanceWindow.parse(text) {
+            case .failure(let error): top.problems.add(item.sourceMark, field, "bad maintenance window: \(error)")
+            case .success(let window): windows.append(window)
+            }
+        }
+        return windows.count == items.count ? MaintenanceSchedule(windows: windows) : nil
+    }
 
     private static func readProbeTargets(_ top: MappingReader) -> [ProbeTarget]? {
         guard let items = top.list("probe_targets", maximumCount: maximumProbeTargets) else { return nil }

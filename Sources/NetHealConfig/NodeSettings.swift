@@ -28,6 +28,8 @@ public struct NodeSettings: Hashable, Sendable {
     public var mode: NodeMode
     /// The log level. Default `.info`.
     public var logLevel: LogLevelSetting
+    /// Weekly UTC windows during which healing is suspended (`maintenance_windows`). Default none.
+    public var maintenanceWindows: MaintenanceSchedule
 
     /// Default of `stateDirectory`.
     public static let defaultStateDirectory = "/var/lib/netheal"
@@ -39,7 +41,8 @@ public struct NodeSettings: Hashable, Sendable {
         probeTargets: [ProbeTarget], healAction: HealActionLadder,
         stateDirectory: String = NodeSettings.defaultStateDirectory,
         controlSocket: String = NodeSettings.defaultControlSocket, controlGroup: String? = nil,
-        metricsListen: HostPort? = nil, mode: NodeMode = .heal, logLevel: LogLevelSetting = .info
+        metricsListen: HostPort? = nil, mode: NodeMode = .heal, logLevel: LogLevelSetting = .info,
+        maintenanceWindows: MaintenanceSchedule = MaintenanceSchedule()
     ) {
         self.path = path
         self.clusterFile = clusterFile
@@ -54,6 +57,7 @@ public struct NodeSettings: Hashable, Sendable {
         self.metricsListen = metricsListen
         self.mode = mode
         self.logLevel = logLevel
+        self.maintenanceWindows = maintenanceWindows
     }
 }
 

@@ -46,11 +46,14 @@ final class IntegrationFleet: @unchecked Sendable {
 
     /// The `control_group` written into every node file, if any.
     let controlGroup: String?
+    /// The `maintenance_windows` written into every node file (none when empty).
+    let maintenanceWindows: [String]
 
     init(
         size: Int, interface: String = "lo", mode: String = "heal", withMetrics: Bool = false,
-        controlGroup: String? = nil
+        controlGroup: String? = nil, maintenanceWindows: [String] = []
     ) throws {
+        self.maintenanceWindows = maintenanceWindows
         self.interface = interface
         self.mode = mode
         self.controlGroup = controlGroup
@@ -125,6 +128,7 @@ final class IntegrationFleet: @unchecked Sendable {
                 log_level: warning
                 \(controlGroup.map { "control_group: \($0)" } ?? "")
                 \(metricsPorts.isEmpty ? "" : "metrics_listen: 127.0.0.1:\(metricsPorts[i])")
+                \(maintenanceWindows.isEmpty ? "" : "maintenance_windows: [" + maintenanceWindows.map { "\"\($0)\"" }.joined(separator: ", ") + "]")
 
                 """
             try node.write(toFile: nodeFile(i), atomically: true, encoding: .utf8)
@@ -135,12 +139,14 @@ final class IntegrationFleet: @unchecked Sendable {
 
     /// Starts agent `i` in this process (no SIGHUP handler; systemd only when `notifier` names a socket).
     func start(
-        _ i: Int, notifier: SystemdNotifier = SystemdNotifier(environment: [:]), reloads: AsyncStream<Void>? = nil
+        _ i: Int, notifier: SystemdNotifier = SystemdNotifier(environment: [:]), reloads: AsyncStream<Void>? = nil,
+        clock: AgentClock = .system
     ) {
         var logger = Logger(label: "it.n\(i)")
         logger.logLevel = .warning
         let options = AgentOptions(
-            nodeFile: nodeFile(i), notifier: notifier, reloadOnSIGHUP: false, reloadRequests: reloads, logger: logger)
+            nodeFile: nodeFile(i), notifier: notifier, reloadOnSIGHUP: false, reloadRequests: reloads, clock: clock,
+            logger: logger)
         let task = Task { try await NetHealAgentService(options: options).run() }
         lock.withLock { agents[i] = task }
     }

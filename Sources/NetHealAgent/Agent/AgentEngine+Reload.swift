@@ -31,7 +31,6 @@ extension AgentEngine {
         configDigest = digest
         peerAddresses = addresses
         if new.roster != old.roster || new.memberIndex != old.memberIndex {
-            let enabled = core.healingEnabled
             core = NodeCore(
                 roster: new.roster, me: new.memberIndex, settings: newSettings, pacing: core.pacing,
                 seed: incarnation &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(new.memberIndex.rawValue))
@@ -48,7 +47,8 @@ extension AgentEngine {
                 "membership changed (\(old.roster.count) → \(new.roster.count) members, this node `\(member.name)` "
                     + "at index \(new.memberIndex.int)): decision core restarted with the new roster, pacing kept, views dropped"
             )
-            await handle(enabled ? [.started] : [.setHealingEnabled(false)])
+            // `handle` first re-applies the off switch and any open maintenance window to the new core.
+            await handle([.started])
         } else if newSettings != settings {
             settings = newSettings
             changes.append("protocol settings changed: applied")
@@ -76,6 +76,9 @@ extension AgentEngine {
             probeRunner = ProbeRunner(settings: Self.probeSettings(new, bind: bindProbes))
         }
         if new.node.probeTargets != old.node.probeTargets { changes.append("probe targets changed: applied") }
+        if new.node.maintenanceWindows != old.node.maintenanceWindows {
+            changes.append("maintenance windows changed: applied at the next tick")
+        }
         for (what, changed) in [
             ("state_dir", new.node.stateDirectory != old.node.stateDirectory),
             (

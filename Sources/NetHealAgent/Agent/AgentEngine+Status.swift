@@ -61,7 +61,7 @@ extension AgentEngine {
         return AgentStatus(
             node: roster.name(me), memberIndex: me.int, clusterID: roster.clusterID, incarnation: incarnation,
             interface: config.node.interface, mode: settings.dryRun ? "dry-run" : "heal",
-            healingEnabled: core.healingEnabled, uptimeMillis: (now - startedAt).millisecondsClamped,
+            healingEnabled: operatorHealingEnabled, uptimeMillis: (now - startedAt).millisecondsClamped,
             configDigest: Hex.encode((0..<8).map { UInt8(truncatingIfNeeded: configDigest >> (56 - 8 * $0)) }),
             generatedAtMillis: clock.wallMillis(), decision: core.record(now: now), probes: lastProbe, members: members,
             matrix: ReachMatrix(members: names, rows: rows), heals: heals,
@@ -73,6 +73,7 @@ extension AgentEngine {
                 sendErrors: transportCounters.sendErrors, healsStarted: counters.healsStarted,
                 wouldHeals: counters.wouldHeals),
             diagnosis: FleetDiagnosis.diagnose(.init(names: names, views: diagnosisViews, me: me.int)),
-            lastReload: lastReload)
+            lastReload: lastReload,
+            maintenance: inMaintenance ? MaintenanceStatus(untilMillis: maintenanceUntilMillis) : nil)
     }
 }

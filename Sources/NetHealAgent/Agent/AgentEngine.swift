@@ -62,6 +62,16 @@ actor AgentEngine {
     var lastBaselineAt: Instant?
     var lastReload: ReloadStatus?
 
+    // MARK: The two sources of "healing enabled" (kept apart; the core gets their AND)
+
+    /// The operator's off switch (`control disable|enable`), the only one persisted.
+    var operatorHealingEnabled = true
+    /// True while the wall clock is inside one of the node file's `maintenance_windows`.
+    var inMaintenance = false
+    /// While `inMaintenance`: when the window ends (nil: it never does), and the schedule it was computed for.
+    var maintenanceUntilMillis: Int64?
+    var maintenanceComputedFor = MaintenanceSchedule()
+
     init(
         setup: AgentSetup, transport: GossipTransport, metrics: AgentMetrics, notifier: SystemdNotifier,
         watchdog: SystemdWatchdog, clock: AgentClock, logger: Logger, bindProbes: Bool,
@@ -99,6 +109,7 @@ actor AgentEngine {
         self.receivedAt = Array(repeating: nil, count: roster.count)
         self.lastDirect = Array(repeating: nil, count: roster.count)
         self.probeRunner = ProbeRunner(settings: Self.probeSettings(config, bind: bindProbes))
+        self.operatorHealingEnabled = setup.healingEnabled
         if !setup.healingEnabled { _ = core.handle(.setHealingEnabled(false), now: startedAt) }
     }
 
@@ -110,7 +121,9 @@ actor AgentEngine {
     // MARK: Inputs
 
     /// Feeds inputs to the core, performs the effects, then beats the decision-loop watchdog.
+    /// Every call first checks the maintenance windows, so the core's switch is right before any input.
     func handle(_ inputs: [CoreInput]) async {
+        let inputs = refreshMaintenance() + inputs
         let now = clock.now()
         var sends: [(bytes: [UInt8], to: [SocketAddress])] = []
         for input in inputs {
@@ -142,9 +155,11 @@ actor AgentEngine {
         await handle([.healFinished(outcome)])
     }
 
-    /// The operator's off switch; persisted with the pacing state.
+    /// The operator's off switch; persisted with the pacing state. The core is enabled only when
+    /// this is on and no maintenance window is open.
     func setHealingEnabled(_ enabled: Bool) async {
-        await handle([.setHealingEnabled(enabled)])
+        operatorHealingEnabled = enabled
+        await handle([])
         persist(core.pacing, now: clock.now())
         logger.notice(enabled ? "healing enabled by the operator" : "healing disabled by the operator")
     }
@@ -236,7 +251,7 @@ actor AgentEngine {
     func persist(_ pacing: PacingState, now: Instant) {
         let record = PersistedPacing(
             pacing: pacing, savedWallMillis: clock.wallMillis(), savedMonotonicNanos: now.nanoseconds,
-            healingEnabled: core.healingEnabled)
+            healingEnabled: operatorHealingEnabled)
         do {
             try store.save(record, to: .pacing)
         } catch {

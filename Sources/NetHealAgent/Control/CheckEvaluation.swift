@@ -6,7 +6,8 @@ import NetHealCore
 ///   or this node has no fresh view from any peer (isolated, or gossip broken).
 /// - WARNING: healing is switched off (off switch), the node is `suspect`, `hold`, `waiting` or `healing`, a heal
 ///   happened within the budget window, some peers are silent, or a peer runs another cluster file.
-/// - OK otherwise (including `starting` and `dry-run`).
+/// - OK otherwise (including `starting` and `dry-run`, and a heal deferred by an open maintenance
+///   window, which is reported as a note).
 /// - UNKNOWN: the status could not be read (`unknown(reason:)`).
 public enum CheckEvaluation {
     /// Plugin exit codes.
@@ -42,6 +43,7 @@ public enum CheckEvaluation {
         switch d.state {
         case .backoff: critical.append("heals did not help (backoff)")
         case .suspect, .hold, .waiting, .healing: warning.append("\(d.state) (\(d.rule.id))")
+        case .disabled where status.healingEnabled && status.maintenance != nil: break  // a note, below
         case .disabled: warning.append("would heal but healing is disabled")
         case .starting, .healthy, .dryRun: break
         }
@@ -60,7 +62,13 @@ public enum CheckEvaluation {
         if !diverging.isEmpty { warning.append("cluster file differs at " + diverging.joined(separator: ",")) }
 
         let code: Code = !critical.isEmpty ? .critical : (!warning.isEmpty ? .warning : .ok)
-        let problems = (critical + warning).joined(separator: ", ")
+        var notes: [String] = []
+        if let window = status.maintenance {
+            notes.append(
+                "maintenance window \(window.untilText(now: status.generatedAtMillis))"
+                    + (d.state == .disabled ? " (would heal; deferred)" : ""))
+        }
+        let problems = (critical + warning + notes).joined(separator: ", ")
         var text = "NETHEAL \(code.label) - \(status.node) \(d.state) (\(d.rule.id)): \(fresh)/\(peers) peers fresh"
         if !problems.isEmpty { text += "; " + problems }
         text += "; fleet: " + status.diagnosis

@@ -1,4 +1,5 @@
 import NetHealCore
+import NetHealConfig
 
 /// One request on the control socket: a single JSON line, e.g. `{"command":"status"}`.
 public struct ControlRequest: Codable, Hashable, Sendable {
@@ -70,11 +71,33 @@ public struct AgentStatus: Codable, Hashable, Sendable {
     public var diagnosis: String
     /// The last configuration reload (SIGHUP), if any.
     public var lastReload: ReloadStatus?
+    /// Set while a maintenance window of the node file is open (healing suspended); nil outside.
+    /// Independent of `healingEnabled`, which is the operator's switch only.
+    public var maintenance: MaintenanceStatus? = nil
 
     /// Peers with a fresh view.
     public var freshPeers: Int { decision.evidence.freshPeers }
     /// Peers in the cluster (members minus this node).
     public var peerCount: Int { max(0, members.count - 1) }
+}
+
+/// An open maintenance window (`maintenance_windows` in the node file): healing is suspended.
+public struct MaintenanceStatus: Codable, Hashable, Sendable {
+    /// When the window ends, milliseconds since the Unix epoch; nil when the windows cover the whole week.
+    public var untilMillis: Int64?
+
+    public init(untilMillis: Int64?) { self.untilMillis = untilMillis }
+
+    /// `until 04:00 UTC` (`until sun 04:00 UTC` when the end is a day or more after `now`).
+    public func untilText(now: Int64) -> String {
+        guard let until = untilMillis else { return "with no end (the windows cover the whole week)" }
+        let minute = MaintenanceSchedule.minuteOfWeekUTC(until)
+        let hhmm = pad2((minute % 1440) / 60) + ":" + pad2(minute % 60)
+        let day = until - now >= 86_400_000 ? MaintenanceWindow.dayNames[minute / 1440] + " " : ""
+        return "until \(day)\(hhmm) UTC"
+    }
+
+    private func pad2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 }
 
 /// One probe target's latest result.

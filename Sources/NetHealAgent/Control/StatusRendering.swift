@@ -12,6 +12,9 @@ public enum StatusRendering {
             paint.bold("\(s.node)") + " (\(s.clusterID), config blake2b:\(s.configDigest), "
                 + "incarnation \(s.incarnation), interface \(s.interface), mode \(s.mode)"
                 + (s.healingEnabled ? "" : ", HEALING DISABLED") + ", up \(duration(s.uptimeMillis)))")
+        if let window = s.maintenance {
+            out.append("healing   suspended: maintenance window " + window.untilText(now: s.generatedAtMillis))
+        }
         out.append("state     " + paint.state(d.state) + "  rule " + d.rule.id)
         out.append("reason    " + d.reason)
         out.append("fleet     " + s.diagnosis)
