@@ -96,13 +96,13 @@ struct HostileFloodTests {
     }
 
     /// Receives notify messages until `stop`; the arrival times of `WATCHDOG=1`.
-    static func watchdogBeats(_ listener: NotifySocketListener, until stop: ContinuousClock.Instant) async -> [Double] {
+    static func watchdogBeats(_ listener: SendableListener, until stop: ContinuousClock.Instant) async -> [Double] {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
                 var beats: [Double] = []
                 let start = ContinuousClock.now
                 while ContinuousClock.now < stop {
-                    guard let message = listener.receive() else { continue }
+                    guard let message = listener.listener.receive() else { continue }
                     if message.split(separator: "\n").contains("WATCHDOG=1") {
                         beats.append((ContinuousClock.now - start).seconds)
                     }
@@ -134,7 +134,7 @@ struct HostileFloodTests {
                 async let sent = flood(socket, pool: pool, rate: Self.rate, seconds: Self.seconds)
                 async let target = Self.sample(fleet.socketPath(0), until: stop) { Self.problem($0) }
                 async let peers = Self.samplePeers(fleet, until: stop)
-                async let beats = Self.watchdogBeats(listener, until: stop)
+                async let beats = Self.watchdogBeats(SendableListener(listener: listener), until: stop)
                 let (result, samples, peerProblems, watchdog) = await (sent, target, peers, beats)
                 let after = try await fleet.status(0)
                 let rssAfter = residentKiB()
@@ -178,6 +178,11 @@ struct HostileFloodTests {
             throw error
         }
         await fleet.shutdown()
+    }
+
+    /// The listener handed to the one thread that reads it.
+    struct SendableListener: @unchecked Sendable {
+        let listener: NotifySocketListener
     }
 
     /// The other two agents' statuses every 250 ms; the problems seen.

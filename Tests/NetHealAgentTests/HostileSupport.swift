@@ -134,3 +134,71 @@ extension IntegrationFleet {
         status.members[member].viewVersion.flatMap { $0.split(separator: ".").first }.flatMap { UInt64($0) }
     }
 }
+
+extension IntegrationFleet {
+    /// `waitUntil` whose failure message also lists every node's rejection counters.
+    @discardableResult
+    func waitCounted(
+        _ nodes: [Int], timeout: Duration = .seconds(60), _ what: String, _ condition: @escaping (AgentStatus) -> Bool
+    ) async throws -> [AgentStatus] {
+        var seen: [String] = []
+        do {
+            return try await waitUntil(nodes, timeout: timeout, what) { s in
+                seen.append("\(s.node): rejected \(s.counters.rejected), drops \(s.counters.transportDrops)")
+                return condition(s)
+            }
+        } catch {
+            throw FixtureError("\(error); counters: \(seen.suffix(nodes.count))")
+        }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that accepts and closes every connection on a thread of its own, so
+/// probes keep succeeding however long a test runs (a listener that never accepts fills its backlog
+/// after a few hundred probes, and the probes then time out).
+final class ProbeAcceptor: @unchecked Sendable {
+    let fd: Int32
+    let port: UInt16
+
+    init() throws {
+        (fd, port) = try IntegrationFleet.listen()
+        let fd = self.fd
+        Thread.detachNewThread {
+            while true {
+                let client = accept(fd, nil, nil)
+                if client >= 0 {
+                    close(client)
+                } else if errno != EINTR {
+                    return  // closed by `stop()`
+                }
+            }
+        }
+    }
+
+    /// Points every node file of `fleet` at this acceptor (before the agents start).
+    func adopt(_ fleet: IntegrationFleet) throws {
+        for i in 0..<fleet.size {
+            let text = try String(contentsOfFile: fleet.nodeFile(i), encoding: .utf8)
+            try text.replacingOccurrences(of: "tcp 127.0.0.1:\(fleet.probePort)", with: "tcp 127.0.0.1:\(port)")
+                .write(toFile: fleet.nodeFile(i), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Stops accepting (shutdown wakes the blocked `accept`).
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
+}
+
+extension IntegrationFleet {
+    /// Like `with`, with probes answered by a `ProbeAcceptor` for as long as the body runs.
+    static func withAcceptor<T>(size: Int, _ body: (IntegrationFleet) async throws -> T) async throws -> T {
+        let acceptor = try ProbeAcceptor()
+        defer { acceptor.stop() }
+        return try await with(size: size) { fleet in
+            try acceptor.adopt(fleet)
+            return try await body(fleet)
+        }
+    }
+}

@@ -106,7 +106,8 @@ struct StartupFaultTests {
 
     @Test("a key that is not the member's")
     func keyMismatch() async throws {
-        try await expectRefusal(["n0.key", "member `n0`", "use this member's own key file"]) { fleet in
+        try await expectRefusal(["n0.key", "member `n0`", "put this node's key in the cluster file", "point secret_key_file at the right key"]) { fleet in
+            try FileManager.default.removeItem(atPath: "\(fleet.directory)/n0.key")
             try SecretKeyFile.write(seed: fleet.fleet.seeds[1], to: "\(fleet.directory)/n0.key")
         }
     }
@@ -122,7 +123,7 @@ struct StartupFaultTests {
     func portInUse() async throws {
         var holder: Int32 = -1
         defer { if holder >= 0 { close(holder) } }
-        try await expectRefusal(["cannot bind gossip socket", "in use"], stateCreated: true) { fleet in
+        try await expectRefusal(["cannot bind gossip socket", "127.0.0.1", "in use", "ss -ulpn", "cluster-file addresses"], stateCreated: true) { fleet in
             holder = try Self.bindUDP(port: fleet.gossipPorts[0])
         }
     }
@@ -130,10 +131,11 @@ struct StartupFaultTests {
     @Test("probe targets unreachable at start: the agent runs, holds, and says so in status")
     func unreachableTargetsAtStart() async throws {
         try await IntegrationFleet.with(size: 3) { fleet in
-            // The whole fleet's upstream is down at boot: every probe goes to a closed port.
-            let closed = try IntegrationFleet.freePort(udp: false)
+            // The whole fleet's upstream is down at boot: every probe goes, bound to `lo`, to an address
+            // nothing answers (the SYN loops back on `lo` and is dropped: a timeout, as for a dead
+            // upstream). A closed port would not do: its RST proves the path works.
             for i in 0..<3 {
-                try Self.edit(fleet, node: i, "tcp 127.0.0.1:\(fleet.probePort)", "tcp 127.0.0.1:\(closed)")
+                try Self.edit(fleet, node: i, "tcp 127.0.0.1:\(fleet.probePort)", "tcp 198.18.255.254:9")
             }
             fleet.start(1)
             fleet.start(2)
