@@ -115,6 +115,9 @@ struct HostileFloodTests {
     @Test("garbage and replay floods: decisions right, status answers, watchdog fires, memory bounded")
     func floods() async throws {
         let fleet = try IntegrationFleet(size: 3)
+        let acceptor = try ProbeAcceptor()  // probes keep succeeding through a 2 × 60 s run
+        defer { acceptor.stop() }
+        try acceptor.adopt(fleet)
         let listener = try NotifySocketListener(abstract: false)
         let notifier = SystemdNotifier(
             environment: ["NOTIFY_SOCKET": listener.name, "WATCHDOG_USEC": "2000000", "WATCHDOG_PID": "\(getpid())"])

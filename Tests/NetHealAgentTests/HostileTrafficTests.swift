@@ -135,12 +135,11 @@ struct HostileTrafficTests {
                 }
             }
             #expect(relayedOrigin == 1, "no datagram of n2 relaying n1's view was captured")
-            #expect(relayed[Offset.bitmap] & 0b11 == Reach.reachable.rawValue)  // n1 reaches n0
             let socket = try HostileSocket(source: "127.0.0.2", target: fleet.gossipAddress(0))
 
             // 1. n1 "reports" n0 unreachable and itself healing, with a version far ahead.
             var lie = relayed
-            lie[Offset.bitmap] ^= 0b11
+            lie[Offset.bitmap] = (lie[Offset.bitmap] & ~0b11) | Reach.unreachable.rawValue  // n0's slot
             lie[Offset.decision] = DecisionState.healing.rawValue
             Self.bumpSequence(&lie)
             socket.send(Self.single(lie))
