@@ -23,6 +23,10 @@ public struct AgentOptions: Sendable {
     public var clock: AgentClock
     /// The root logger (its level is set from the node file's `log_level`).
     public var logger: Logger
+    /// Refuse to start when the managed interface does not exist (checked before the state directory is
+    /// opened). Default false for in-process agents (tests simulate a vanished interface);
+    /// `runUntilSignalled` — the daemon — always sets it.
+    public var requireInterface = false
 
     public init(
         nodeFile: String, bindProbesToInterface: Bool = true,

@@ -21,6 +21,7 @@ struct AgentSetup: Sendable {
         let config = try loadConfiguration(options.nodeFile)
         let signer = try loadKey(config)
         let digest = try configDigest(config.clusterFileBytes)
+        if options.requireInterface { try checkInterface(config, nodeFile: options.nodeFile) }
         let startup: HealStartup
         do {
             startup = try await HealStartup.run(
@@ -74,6 +75,17 @@ struct AgentSetup: Sendable {
         } catch {
             throw .setup("cannot derive the key pair from \(config.node.secretKeyFile): \(error)")
         }
+    }
+
+    /// The managed interface must exist before anything is written: otherwise every probe fails with
+    /// ENODEV, the node looks isolated, and it would "heal" an interface that is not there.
+    static func checkInterface(_ config: NodeConfiguration, nodeFile: String) throws(AgentStartupError) {
+        let name = config.node.interface
+        guard (try? Posix.interfaceIndex(name)) == nil else { return }
+        throw .setup(
+            "interface `\(name)` (\(nodeFile): interface) does not exist on this host — set `interface:` to the "
+                + "managed data interface (`ip -brief link` lists them); if it is created late at boot (bond, VLAN, "
+                + "renamed NIC), order netheal.service after it")
     }
 
     /// First 8 bytes (big-endian) of the 32-byte BLAKE2b digest of the cluster file's bytes.

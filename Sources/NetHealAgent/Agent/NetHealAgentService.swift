@@ -208,6 +208,7 @@ extension NetHealAgentService {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var options = options
         options.logger = Logger(label: "netheal")
+        options.requireInterface = true
         let group = ServiceGroup(
             services: [NetHealAgentService(options: options)], gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: options.logger)

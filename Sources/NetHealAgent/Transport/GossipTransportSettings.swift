@@ -46,6 +46,18 @@ public struct GossipTransportSettings: Hashable, Sendable {
 
 /// Errors of the gossip transport.
 public enum GossipTransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The operator's fix for a failed bind, from the system's reason.
+    static func bindFix(_ reason: String) -> String {
+        if reason.contains("in use") {
+            return "another process holds this UDP port (`ss -ulpn` shows which): stop it, or give this member "
+                + "another port in its cluster-file addresses (on every node)"
+        }
+        if reason.contains("assign requested address") {
+            return "this address is not configured on this host: fix this member's addresses in the cluster file"
+        }
+        return "check this member's addresses in the cluster file and the agent's privileges"
+    }
+
     case invalidSettings(String)
     /// No local gossip addresses were given.
     case noLocalAddresses
@@ -56,7 +68,8 @@ public enum GossipTransportError: Error, Equatable, Sendable, CustomStringConver
         switch self {
         case .invalidSettings(let message): return "invalid gossip transport settings: \(message)"
         case .noLocalAddresses: return "no local gossip addresses: configure at least one"
-        case .bindFailed(let address, let reason): return "cannot bind gossip socket \(address): \(reason)"
+        case .bindFailed(let address, let reason):
+            return "cannot bind gossip socket \(address): \(reason) — \(Self.bindFix(reason))"
         }
     }
 }
