@@ -181,10 +181,11 @@ actor AgentEngine {
                 let view = content.view(
                     origin: me, incarnation: incarnation, sequence: sequence, originTimeMillis: wall,
                     configDigest: configDigest)
-                // Relay only to a peer known to run the same cluster file: across file versions the
-                // keys or member order may differ, and one relayed view the receiver cannot verify
-                // makes it reject the whole datagram (our own view included). See docs/key-rotation.md.
-                let sameClusterFile = latest[target.int]?.view.configDigest == configDigest
+                // No relays to a peer known to run another cluster file: across file versions the keys
+                // or member order may differ, and one relayed view the receiver cannot verify makes it
+                // reject the whole datagram (our own view included). A peer not heard yet gets relays.
+                // See docs/key-rotation.md.
+                let sameClusterFile = latest[target.int].map { $0.view.configDigest == configDigest } ?? true
                 do {
                     let datagram = try encoder.encode(
                         view, signer: signer,
