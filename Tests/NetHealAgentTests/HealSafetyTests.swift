@@ -26,10 +26,11 @@ struct HealSafetyTests {
             stepTimeout: .seconds(1), verifyTimeout: .seconds(1))
         let healer = try healer(lab, try StateStore(directory: dir.path), action)
         try await healer.recordBaseline()
-        let started = ContinuousClock.now
         let report = try await healer.heal(reason: "test: hanging command", incarnation: 1)
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Killed at its 1 s timeout, not waited out (30 s). The step's own clock counts: the time
+        // around the `await` also includes waiting for a cooperative thread on a loaded machine.
         #expect(report.steps.first?.result.timedOut == true)
+        #expect((report.steps.first?.result.duration ?? .seconds(99)) < .seconds(5))
         #expect(report.outcome == .healedAfterRestore, "\(report.verification.summary)")
         #expect(report.steps.contains { $0.purpose == .restore && $0.result.argv.contains("default") })
         #expect(lab.nodeReachesRouter())

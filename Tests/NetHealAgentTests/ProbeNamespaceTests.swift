@@ -128,7 +128,8 @@ struct ProbeNamespaceTests {
             #expect(result.outcome == .timedOut || result.outcome == .sendError(.hostUnreachable), "\(result)")
         }
         #expect(elapsed >= .milliseconds(900))
-        #expect(elapsed < .milliseconds(1_900), "three 1-second probes ran one after another: \(elapsed)")
+        // Concurrent: one timeout for the round. One after another would take at least 3 s.
+        #expect(elapsed < .milliseconds(2_900), "three 1-second probes ran one after another: \(elapsed)")
     }
 
     @Test func gatewayDiscoveryReadsTheNamespacesRoutingTable() throws {
