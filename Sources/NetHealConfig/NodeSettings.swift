@@ -217,7 +217,7 @@ extension NodeSettings {
         }
 
         /// The tools a heal action can use.
-        public enum Kind: String, Hashable, Sendable, CaseIterable {
+        public enum Kind: String, Hashable, Sendable, CaseIterable, Codable {
             /// `ifdown IF; ifup IF` (Debian ifupdown).
             case ifupdown
             /// `ip link set IF down/up`, then restore the addresses and routes the interface had.
@@ -231,7 +231,7 @@ extension NodeSettings {
         }
 
         /// How `networkctl` and `nmcli` cycle the interface.
-        public enum CycleMode: String, Hashable, Sendable, CaseIterable {
+        public enum CycleMode: String, Hashable, Sendable, CaseIterable, Codable {
             /// Re-apply the configuration without taking the link down (default).
             case reconfigure
             /// Take the interface down, then up.

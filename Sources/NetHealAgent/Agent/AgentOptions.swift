@@ -91,11 +91,9 @@ extension NodeConfiguration {
 extension HealActionSpec {
     /// The heal layer's spec for a node-file action.
     init(_ action: NodeSettings.HealAction) {
-        let kind = HealActionKind(rawValue: action.kind.rawValue) ?? .ifupdown
         self.init(
-            kind: kind, extraArguments: action.extraArguments,
-            mode: HealCycleMode(rawValue: action.cycle.rawValue) ?? .reconfigure,
-            command: kind == .command ? action.argv : [], stepTimeout: action.timeout,
+            kind: action.kind, extraArguments: action.extraArguments, mode: action.cycle,
+            command: action.kind == .command ? action.argv : [], stepTimeout: action.timeout,
             verifyTimeout: action.verifyTimeout, fallbackRestore: action.fallbackRestore)
     }
 }

@@ -1,27 +1,11 @@
-/// Which tool a heal uses to cycle the managed interface.
-public enum HealActionKind: String, Codable, CaseIterable, Sendable {
-    /// `ifdown IF; ifup IF` (Debian ifupdown), as in the seed script.
-    case ifupdown
-    /// `ip link set IF down; ip link set IF up`, then restore the addresses and routes the interface
-    /// had (cycling a link deletes its default route) from the pre-heal snapshot and the last
-    /// known-good baseline.
-    case ipLink = "ip-link"
-    /// systemd-networkd: `networkctl reconfigure IF` (or `networkctl down IF; networkctl up IF`).
-    case networkctl
-    /// NetworkManager: `nmcli device reapply IF` (or `nmcli device disconnect IF; nmcli device connect IF`).
-    case nmcli
-    /// An operator-supplied argv, executed without a shell.
-    case command
-}
+import NetHealConfig
 
-/// How `networkctl` and `nmcli` actions cycle the interface.
-public enum HealCycleMode: String, Codable, CaseIterable, Sendable {
-    /// Re-apply the configuration without taking the link down first (`networkctl reconfigure`,
-    /// `nmcli device reapply`). Default.
-    case reconfigure
-    /// Take the interface down, then up (`networkctl down/up`, `nmcli device disconnect/connect`).
-    case downUp = "down-up"
-}
+/// Which tool a heal uses to cycle the managed interface: the node file's `heal_action.kind`
+/// (one definition, in `NetHealConfig`).
+public typealias HealActionKind = NodeSettings.HealAction.Kind
+
+/// How `networkctl` and `nmcli` actions cycle the interface: the node file's `heal_action.cycle`.
+public typealias HealCycleMode = NodeSettings.HealAction.CycleMode
 
 /// A configured heal action: the kind plus its options. Built from the node file by the config layer.
 public struct HealActionSpec: Codable, Equatable, Sendable {
