@@ -58,7 +58,9 @@ public struct ClusterConfiguration: Hashable, Sendable {
     public var roster: ClusterRoster {
         ClusterRoster(
             clusterID: clusterID,
-            members: members.map { .init(name: $0.name, publicKey: $0.publicKey, nextPublicKey: $0.nextPublicKey) })
+            members: members.map {
+                .init(name: $0.name, publicKey: $0.publicKey, nextPublicKey: $0.nextPublicKey, failureDomain: $0.failureDomain)
+            })
     }
 
     /// Each member's gossip addresses, in member order (index = `MemberIndex.int`).
@@ -80,9 +82,10 @@ public enum MemberKeySlot: String, Hashable, Sendable {
 
 /// Limits of the cluster file.
 public enum ClusterLimits {
-    /// At most this many members: a view carries 2 bits per member and must fit one UDP datagram of
-    /// at most 1,400 bytes together with its header and signature (docs/protocol.md).
-    public static let maximumMembers = 1_000
+    /// At most this many members: member indexes and the member count are 16-bit on the wire
+    /// (docs/protocol.md). Clusters larger than `neighborhood_size + 1` run in neighbourhood mode, whose
+    /// views list only neighbours and so fit one datagram at any size (docs/scaling.md).
+    public static let maximumMembers = 65_535
     /// At most this many gossip addresses per member.
     public static let maximumAddressesPerMember = 4
     /// `cluster_id` length in bytes of UTF-8.

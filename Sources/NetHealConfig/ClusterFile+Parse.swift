@@ -53,7 +53,7 @@ enum ClusterFile {
         if sequence.count > ClusterLimits.maximumMembers {
             problems.add(
                 node.sourceMark, "members",
-                "\(sequence.count) members exceed the limit of \(ClusterLimits.maximumMembers) (a view must fit one UDP datagram) — split the fleet into several clusters")
+                "\(sequence.count) members exceed the limit of \(ClusterLimits.maximumMembers) (member indexes are 16-bit on the wire) — split the fleet into several clusters, e.g. one per site")
         }
         var result: [ClusterConfiguration.Member] = []
         var complete = true

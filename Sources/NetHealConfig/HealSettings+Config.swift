@@ -19,6 +19,7 @@ enum ProtocolSection {
             ("gossip_interval", .duration(\.gossipInterval, .milliseconds(100)...(.seconds(60)))),
             ("gossip_fanout", .int(\.gossipFanout, 1...ClusterLimits.maximumMembers)),
             ("relayed_views_per_datagram", .int(\.relayedViewsPerDatagram, 0...8)),
+            ("neighborhood_size", .int(\.neighborhoodSize, 4...128)),
             ("peer_silence_timeout", .duration(\.peerSilenceTimeout, .milliseconds(200)...(.seconds(600)))),
             ("view_freshness", .duration(\.viewFreshness, .milliseconds(200)...(.seconds(3600)))),
             ("probe_interval", .duration(\.probeInterval, .milliseconds(100)...(.seconds(60)))),

@@ -3,8 +3,9 @@ import Yams
 
 /// Turns the bytes of a configuration file into a Yams node tree, or records why it cannot.
 enum YAMLSource {
-    /// Configuration files larger than this are refused (a 1,000-member cluster file is ~150 KiB).
-    static let maximumBytes = 1 << 20
+    /// Configuration files larger than this are refused: 16 MiB (a 10,000-member cluster file is
+    /// ~1.5 MiB, the 65,535-member maximum ~10 MiB).
+    static let maximumBytes = 16 << 20
 
     /// The root node of `bytes`, or nil with the problems recorded in `problems`.
     static func compose(_ bytes: [UInt8], problems: ProblemCollector) -> Node? {

@@ -29,7 +29,7 @@ public struct NaivePolicy: SimPolicy {
     var clock = BaselineClock()
     var state = DecisionState.starting
 
-    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {}
+    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph) {}
 
     public var pacingState: PacingState? { nil }
     public var announcedState: DecisionState { state }
@@ -66,7 +66,7 @@ public struct WatchcatPolicy: SimPolicy {
     var lastAnswer: Instant?
     var state = DecisionState.starting
 
-    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {}
+    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph) {}
 
     public var pacingState: PacingState? { nil }
     public var announcedState: DecisionState { state }
@@ -116,7 +116,7 @@ public struct SNRPolicy: SimPolicy {
     var nextGossip: Instant?
     var state = DecisionState.starting
 
-    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {
+    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph) {
         self.roster = roster
         self.me = me
         self.settings = settings

@@ -5,8 +5,9 @@ import NetHealCore
 public protocol SimPolicy {
     /// Short name for reports ("netheal", "naive", …).
     static var policyName: String { get }
-    /// A fresh process for member `me` (after a restart `pacing` is the persisted, rebased state).
-    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64)
+    /// A fresh process for member `me` (after a restart `pacing` is the persisted, rebased state);
+    /// `graph` is the cluster's neighbour graph, built once and shared by every node.
+    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph)
     /// Feed one input; returns the effects to perform in order.
     mutating func handle(_ input: CoreInput, now: Instant) -> [CoreEffect]
     /// The pacing state the policy keeps, if any (the checker reads its backoff).
@@ -16,6 +17,10 @@ public protocol SimPolicy {
 }
 
 extension NodeCore: SimPolicy {
+    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph) {
+        self.init(roster: roster, me: me, settings: settings, pacing: pacing, seed: seed, graph: Optional(graph))
+    }
+
     public static var policyName: String { "netheal" }
     public var pacingState: PacingState? { pacing }
     public var announcedState: DecisionState { state }

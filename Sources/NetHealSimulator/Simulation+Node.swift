@@ -117,13 +117,13 @@ extension Simulation {
         if pacing != nil { persisted[i] = pacing; persistedOffset[i] = monoOffset[i] }
         incarnation[i] += 1
         sequence[i] = 0
-        var w = ViewWatermarks(memberCount: n)
+        var w = graph.isFullMesh ? ViewWatermarks(memberCount: n) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
         w.pin(MemberIndex(i))
         watermarks[i] = w
         recent[i] = []
         recentOrigins[i] = []
         recentCursor[i] = 0
-        nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next())
+        nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next(), graph: graph)
         lastDisturbed[i] = now
         onRestarted(i)
         try feed(i, .started)

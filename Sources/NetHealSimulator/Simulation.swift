@@ -37,6 +37,8 @@ public final class Simulation<P: SimPolicy> {
     let settings: HealSettings
     let n: Int
     let roster: ClusterRoster
+    /// Who watches whom (one graph for the whole fleet; every node's core gets its row).
+    let graph: NeighborGraph
     let encoder: DatagramEncoder
     let decoder: DatagramDecoder
     let verifier: CachingVerifier?
@@ -128,9 +130,16 @@ public final class Simulation<P: SimPolicy> {
         case .fast: forger = FastStandInSigner(seed: keyRng.next())
         }
         self.signers = signers
+        var domainOf = [String?](repeating: nil, count: n)
+        for domain in scenario.domains {
+            for m in domain.members where m < n && domainOf[m] == nil { domainOf[m] = domain.name }
+        }
         roster = ClusterRoster(
             clusterID: "sim-\(scenario.seed % 1_000_000)",
-            members: (0..<n).map { .init(name: Scenario.nodeName($0), publicKey: signers[$0].publicKey) })
+            members: (0..<n).map {
+                .init(name: Scenario.nodeName($0), publicKey: signers[$0].publicKey, failureDomain: domainOf[$0])
+            })
+        graph = NeighborGraph(roster: roster, size: scenario.settings.neighborhoodSize)
         encoder = DatagramEncoder(roster: roster)
         switch scenario.signer {
         case .ed25519:
@@ -146,13 +155,15 @@ public final class Simulation<P: SimPolicy> {
         nodes.reserveCapacity(n)
         monoOffset = []
         for i in 0..<n {
-            nodes.append(P(roster: roster, me: MemberIndex(i), settings: scenario.settings, pacing: nil, seed: nodeRng.next()))
+            nodes.append(P(
+                roster: roster, me: MemberIndex(i), settings: scenario.settings, pacing: nil, seed: nodeRng.next(),
+                graph: graph))
             // Each node's monotonic clock has its own origin (0 … ~11 days): instants never cross nodes.
             monoOffset.append(Int64(nodeRng.next() % 1_000_000_000_000_000))
         }
         let size = n
-        watermarks = (0..<size).map { i in
-            var w = ViewWatermarks(memberCount: size)
+        watermarks = (0..<size).map { [graph] i in
+            var w = graph.isFullMesh ? ViewWatermarks(memberCount: size) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
             w.pin(MemberIndex(i))
             return w
         }

@@ -6,7 +6,8 @@ public struct DecodedDatagram: Hashable, Sendable {
     public var sender: SignedView
     /// Relayed views that were newer than their watermark and verified, in datagram order.
     public var relayed: [SignedView]
-    /// Relayed views not newer than their origin's watermark: skipped without verifying, never trusted.
+    /// Relayed views not newer than their origin's watermark, or (neighbourhood mode) of an origin that
+    /// is not the receiver's neighbour: skipped without verifying, never trusted.
     public var skippedRelayed: Int
 
     /// The sender's view followed by the accepted relayed views.
@@ -52,6 +53,10 @@ public struct DatagramDecoder: Sendable {
         var digest: UInt64
         var upstream: UpstreamHealth
         var decision: DecisionState
+        /// The view's length in bytes, signature included.
+        var length: Int
+        /// Nil for a dense view; the number of entries of a listed one.
+        var listed: Int?
         var skipped = false
     }
 
@@ -68,15 +73,15 @@ public struct DatagramDecoder: Sendable {
             return .failure(.replayed(
                 origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
         }
-        for i in headers.indices.dropFirst() where !watermarks.isNewer(headers[i].version, than: headers[i].origin) {
+        for i in headers.indices.dropFirst()
+        where !watermarks.isNewer(headers[i].version, than: headers[i].origin) || !watermarks.wantsRelayed(from: headers[i].origin) {
             headers[i].skipped = true
         }
         // Signatures of every view that would be accepted; one failure rejects the datagram.
-        let size = viewBytes
         let base = slice.startIndex
         for h in headers where !h.skipped {
-            let signed = (base + h.start)..<(base + h.start + size - WireFormat.signatureBytes)
-            let signature = signed.upperBound..<(base + h.start + size)
+            let signed = (base + h.start)..<(base + h.start + h.length - WireFormat.signatureBytes)
+            let signature = signed.upperBound..<(base + h.start + h.length)
             // The current key first; a member in key rotation also has a next key, tried only when
             // the current one fails (at most one extra verification, docs/key-rotation.md).
             let member = roster.members[h.origin.int]
@@ -90,16 +95,13 @@ public struct DatagramDecoder: Sendable {
         var accepted: [SignedView] = []
         accepted.reserveCapacity(headers.count)
         for h in headers where !h.skipped {
-            let bytes = Array(slice[(base + h.start)..<(base + h.start + size)])
+            let bytes = Array(slice[(base + h.start)..<(base + h.start + h.length)])
             accepted.append(SignedView(view: view(from: h, bytes: bytes), bytes: bytes))
         }
         for view in accepted { watermarks.advance(view.origin, to: view.version) }
         return .success(DecodedDatagram(
             sender: accepted[0], relayed: Array(accepted.dropFirst()), skippedRelayed: headers.count - accepted.count))
     }
-
-    /// Length of every valid view for this roster.
-    private var viewBytes: Int { WireFormat.viewBytes(clusterIDBytes: clusterID.count, memberCount: roster.count) }
 
     /// Checks everything but freshness and signatures: header, then each view field by field, then the end.
     private func parseStructure(_ raw: UnsafeRawBufferPointer) -> Result<[Header], WireError> {
@@ -124,8 +126,10 @@ public struct DatagramDecoder: Sendable {
 
     private func parseView(_ reader: inout ByteReader, after earlier: [Header]) -> Result<Header, WireError> {
         let start = reader.offset
-        guard let version = reader.u8() else { return .failure(.truncated) }
-        guard version == WireFormat.version else { return .failure(.badVersion(version)) }
+        guard let layout = reader.u8() else { return .failure(.truncated) }
+        guard layout == WireFormat.denseLayout || layout == WireFormat.listedLayout else {
+            return .failure(.badVersion(layout))
+        }
         guard let idLength = reader.u8() else { return .failure(.truncated) }
         guard WireFormat.clusterIDBytes.contains(Int(idLength)), Int(idLength) == clusterID.count else {
             return .failure(.unknownCluster)
@@ -146,14 +150,38 @@ public struct DatagramDecoder: Sendable {
         guard Int(memberCount) == roster.count else {
             return .failure(.memberCountMismatch(got: Int(memberCount), expected: roster.count))
         }
-        guard let bitmap = reader.skip(WireFormat.bitmapBytes(memberCount: roster.count)) else {
-            return .failure(.truncated)
+        var listed: Int?
+        if layout == WireFormat.denseLayout {
+            guard let bitmap = reader.skip(WireFormat.bitmapBytes(memberCount: roster.count)) else {
+                return .failure(.truncated)
+            }
+            if let error = checkBitmap(reader.raw, at: bitmap, origin: origin) { return .failure(error) }
+        } else {
+            guard let entries = reader.u16() else { return .failure(.truncated) }
+            guard Int(entries) < roster.count else { return .failure(.badReachList(origin: origin)) }
+            guard let first = reader.skip(Int(entries) * WireFormat.listedEntryBytes) else { return .failure(.truncated) }
+            if !listIsValid(reader.raw, at: first, entries: Int(entries), origin: origin) {
+                return .failure(.badReachList(origin: origin))
+            }
+            listed = Int(entries)
         }
-        if let error = checkBitmap(reader.raw, at: bitmap, origin: origin) { return .failure(error) }
         guard reader.skip(WireFormat.signatureBytes) != nil else { return .failure(.truncated) }
         return .success(Header(
             start: start, origin: origin, version: ViewVersion(incarnation: incarnation, sequence: sequence),
-            time: time, digest: digest, upstream: upstream, decision: decision))
+            time: time, digest: digest, upstream: upstream, decision: decision, length: reader.offset - start,
+            listed: listed))
+    }
+
+    /// Entries strictly ascending, each a member of the roster other than the origin, reach 0…2.
+    private func listIsValid(_ raw: UnsafeRawBufferPointer, at start: Int, entries: Int, origin: MemberIndex) -> Bool {
+        var previous = -1
+        for k in 0..<entries {
+            let at = start + k * WireFormat.listedEntryBytes
+            let member = Int(raw[at]) << 8 | Int(raw[at + 1])
+            guard member > previous, member < roster.count, member != origin.int, raw[at + 2] <= 2 else { return false }
+            previous = member
+        }
+        return true
     }
 
     /// Padding bits zero, `self` (binary 11) in the origin's slot and in no other.
@@ -182,22 +210,38 @@ public struct DatagramDecoder: Sendable {
 
     /// The view of an accepted header; `bytes` is its complete signed encoding.
     private func view(from h: Header, bytes: [UInt8]) -> ReachabilityView {
-        let n = roster.count
         let bitmapStart = 2 + clusterID.count + WireFormat.bitmapDelta
-        let reach = [Reach](unsafeUninitializedCapacity: n) { buffer, initialized in
-            bytes.withUnsafeBufferPointer { raw in
-                Self.reachTable.withUnsafeBufferPointer { table in
-                    for slot in 0..<n {
-                        let byte = raw[bitmapStart + (slot >> 2)]
-                        buffer.initializeElement(at: slot, to: table[Int(byte >> UInt8((slot & 3) * 2)) & 3])
+        var reach: [Reach]
+        var subjects: [MemberIndex]?
+        if let entries = h.listed {
+            let first = 2 + clusterID.count + WireFormat.entriesDelta
+            var members: [MemberIndex] = []
+            members.reserveCapacity(entries)
+            reach = []
+            reach.reserveCapacity(entries)
+            for k in 0..<entries {
+                let at = first + k * WireFormat.listedEntryBytes
+                members.append(MemberIndex(rawValue: UInt16(bytes[at]) << 8 | UInt16(bytes[at + 1])))
+                reach.append(Self.reachTable[Int(bytes[at + 2]) & 3])
+            }
+            subjects = members
+        } else {
+            let n = roster.count
+            reach = [Reach](unsafeUninitializedCapacity: n) { buffer, initialized in
+                bytes.withUnsafeBufferPointer { raw in
+                    Self.reachTable.withUnsafeBufferPointer { table in
+                        for slot in 0..<n {
+                            let byte = raw[bitmapStart + (slot >> 2)]
+                            buffer.initializeElement(at: slot, to: table[Int(byte >> UInt8((slot & 3) * 2)) & 3])
+                        }
                     }
                 }
+                initialized = n
             }
-            initialized = n
         }
         return ReachabilityView(
             origin: h.origin, incarnation: h.version.incarnation, sequence: h.version.sequence,
             originTimeMillis: h.time, configDigest: h.digest, upstream: h.upstream, decision: h.decision,
-            reach: reach)
+            reach: reach, reachSubjects: subjects)
     }
 }

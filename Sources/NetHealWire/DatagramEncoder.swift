@@ -11,6 +11,9 @@ public enum EncodeError: Error, Equatable, Hashable, Sendable, CustomStringConve
     case memberCountMismatch(got: Int, expected: Int)
     /// `reach[origin]` is not `.isSelf`, or another slot is.
     case badSelfSlot(origin: MemberIndex)
+    /// A listed view's `reachSubjects` are not strictly ascending members other than the origin, do not
+    /// match `reach` in number, or a listed reach is `.isSelf`.
+    case badReachList(origin: MemberIndex)
     /// The signer's public key is neither the roster's `publicKey` nor `nextPublicKey` of the view's
     /// origin (wrong secret key file?).
     case signerKeyMismatch(origin: MemberIndex)
@@ -25,6 +28,7 @@ public enum EncodeError: Error, Equatable, Hashable, Sendable, CustomStringConve
         case .unknownOrigin(let o): "view origin \(o) is not in the roster"
         case .memberCountMismatch(let got, let expected): "view has \(got) reach slots, roster has \(expected) members"
         case .badSelfSlot(let o): "view of \(o): reach[origin] must be self and no other slot may be"
+        case .badReachList(let o): "listed view of \(o): subjects must ascend, exclude the origin and match reach, no self"
         case .signerKeyMismatch(let o): "the signer's public key is not the roster's key of \(o) (wrong secret key file?)"
         case .badSignatureLength(let n): "signer returned \(n) signature bytes, expected 64"
         case .tooLarge(let n): "one view is \(n) bytes with its header; the limit is \(WireFormat.maxDatagramBytes)"
@@ -57,14 +61,20 @@ public struct DatagramEncoder: Sendable {
         self.clusterID = Array(roster.clusterID.utf8)
     }
 
-    /// The byte length of every view of this roster.
+    /// The byte length of a dense view of this roster (a listed view's length depends on its entries).
     public var viewBytes: Int { WireFormat.viewBytes(clusterIDBytes: clusterID.count, memberCount: roster.count) }
+
+    /// The byte length `view` will have once signed.
+    public func length(of view: ReachabilityView) -> Int {
+        guard view.reachSubjects != nil else { return viewBytes }
+        return WireFormat.listedViewBytes(clusterIDBytes: clusterID.count, entries: view.reach.count)
+    }
 
     /// Encodes and signs `view` (docs/protocol.md, "Signed view"): its fields, then `signer`'s signature.
     public func sign(_ view: ReachabilityView, with signer: some ViewSigner) throws(EncodeError) -> SignedView {
         try check(view, signer: signer)
         var bytes = [UInt8]()
-        bytes.reserveCapacity(viewBytes)
+        bytes.reserveCapacity(length(of: view))
         appendFields(of: view, to: &bytes)
         let signature = signer.sign(bytes[...])
         guard signature.count == WireFormat.signatureBytes else { throw .badSignatureLength(signature.count) }
@@ -78,19 +88,21 @@ public struct DatagramEncoder: Sendable {
         _ view: ReachabilityView, signer: some ViewSigner, relaying relayed: [SignedView] = []
     ) throws(EncodeError) -> EncodedDatagram {
         let own = try sign(view, with: signer)
-        let size = viewBytes
-        let capacity = WireFormat.viewsPerDatagram(clusterIDBytes: clusterID.count, memberCount: roster.count)
+        var total = WireFormat.headerBytes + own.bytes.count
         var chosen: [SignedView] = []
         var seen = Array(repeating: false, count: roster.count)
         seen[view.origin.int] = true
-        for candidate in relayed where chosen.count + 1 < capacity {
+        for candidate in relayed where chosen.count + 1 < Int(UInt8.max) {
             let origin = candidate.origin.int
-            guard origin < roster.count, !seen[origin], isEncodedForThisRoster(candidate.bytes) else { continue }
+            guard origin < roster.count, !seen[origin], total + candidate.bytes.count <= WireFormat.maxDatagramBytes,
+                isEncodedForThisRoster(candidate.bytes)
+            else { continue }
             seen[origin] = true
+            total += candidate.bytes.count
             chosen.append(candidate)
         }
         var bytes = [UInt8]()
-        bytes.reserveCapacity(WireFormat.headerBytes + size * (1 + chosen.count))
+        bytes.reserveCapacity(total)
         bytes.append(contentsOf: WireFormat.magic)
         bytes.append(WireFormat.version)
         bytes.append(UInt8(1 + chosen.count))
@@ -102,12 +114,12 @@ public struct DatagramEncoder: Sendable {
 
     // MARK: Fields
 
-    /// True when `bytes` has this roster's view length, cluster id and member count (a view kept from
-    /// before a cluster file change would make every receiver reject the whole datagram).
+    /// True when `bytes` is one complete view of this roster's cluster id and member count (a view
+    /// kept from before a cluster file change would make every receiver reject the whole datagram).
     private func isEncodedForThisRoster(_ bytes: [UInt8]) -> Bool {
         let idCount = clusterID.count
-        guard bytes.count == viewBytes, bytes[1] == UInt8(truncatingIfNeeded: idCount),
-            bytes[2..<(2 + idCount)].elementsEqual(clusterID)
+        guard bytes.count > 2 + idCount + WireFormat.bitmapDelta, WireFormat.viewLength(startingWith: bytes[...]) == bytes.count,
+            bytes[1] == UInt8(truncatingIfNeeded: idCount), bytes[2..<(2 + idCount)].elementsEqual(clusterID)
         else { return false }
         let countAt = 2 + idCount + WireFormat.memberCountDelta
         return Int(bytes[countAt]) << 8 | Int(bytes[countAt + 1]) == roster.count
@@ -116,26 +128,42 @@ public struct DatagramEncoder: Sendable {
     private func check(_ view: ReachabilityView, signer: some ViewSigner) throws(EncodeError) {
         guard WireFormat.clusterIDBytes.contains(clusterID.count) else { throw .badClusterID(byteCount: clusterID.count) }
         guard let member = roster.member(view.origin) else { throw .unknownOrigin(view.origin) }
-        guard view.reach.count == roster.count else {
-            throw .memberCountMismatch(got: view.reach.count, expected: roster.count)
+        if let subjects = view.reachSubjects {
+            guard subjects.count == view.reach.count, subjects.count < roster.count,
+                !view.reach.contains(.isSelf), Self.ascendingPeers(subjects, origin: view.origin, memberCount: roster.count)
+            else { throw .badReachList(origin: view.origin) }
+        } else {
+            guard view.reach.count == roster.count else {
+                throw .memberCountMismatch(got: view.reach.count, expected: roster.count)
+            }
+            // reach[origin] is self and no other slot is (one pass over raw memory: hot for large rosters).
+            let origin = view.origin.int
+            let selfSlotsOK = view.reach.withUnsafeBufferPointer { reach in
+                var selfSlots = 0
+                for r in reach where r == .isSelf { selfSlots += 1 }
+                return selfSlots == 1 && reach[origin] == .isSelf
+            }
+            guard selfSlotsOK else { throw .badSelfSlot(origin: view.origin) }
         }
-        // reach[origin] is self and no other slot is (one pass over raw memory: hot for large rosters).
-        let origin = view.origin.int
-        let selfSlotsOK = view.reach.withUnsafeBufferPointer { reach in
-            var selfSlots = 0
-            for r in reach where r == .isSelf { selfSlots += 1 }
-            return selfSlots == 1 && reach[origin] == .isSelf
-        }
-        guard selfSlotsOK else { throw .badSelfSlot(origin: view.origin) }
         guard member.accepts(signer.publicKey) else { throw .signerKeyMismatch(origin: view.origin) }
-        guard WireFormat.headerBytes + viewBytes <= WireFormat.maxDatagramBytes else {
-            throw .tooLarge(byteCount: WireFormat.headerBytes + viewBytes)
+        let size = length(of: view)
+        guard WireFormat.headerBytes + size <= WireFormat.maxDatagramBytes else {
+            throw .tooLarge(byteCount: WireFormat.headerBytes + size)
         }
+    }
+
+    private static func ascendingPeers(_ subjects: [MemberIndex], origin: MemberIndex, memberCount: Int) -> Bool {
+        var previous = -1
+        for s in subjects {
+            guard s.int > previous, s.int < memberCount, s != origin else { return false }
+            previous = s.int
+        }
+        return true
     }
 
     /// Appends every field of the view (everything the signature covers), big-endian.
     private func appendFields(of view: ReachabilityView, to bytes: inout [UInt8]) {
-        bytes.append(WireFormat.version)
+        bytes.append(view.reachSubjects == nil ? WireFormat.denseLayout : WireFormat.listedLayout)
         bytes.append(UInt8(clusterID.count))
         bytes.append(contentsOf: clusterID)
         bytes.appendBigEndian(view.origin.rawValue)
@@ -145,8 +173,16 @@ public struct DatagramEncoder: Sendable {
         bytes.appendBigEndian(view.configDigest)
         bytes.append(view.upstream.rawValue)
         bytes.append(view.decision.rawValue)
-        bytes.appendBigEndian(UInt16(view.reach.count))
-        appendBitmap(view.reach, to: &bytes)
+        bytes.appendBigEndian(UInt16(roster.count))
+        if let subjects = view.reachSubjects {
+            bytes.appendBigEndian(UInt16(subjects.count))
+            for (member, reach) in zip(subjects, view.reach) {
+                bytes.appendBigEndian(member.rawValue)
+                bytes.append(reach.rawValue)
+            }
+        } else {
+            appendBitmap(view.reach, to: &bytes)
+        }
     }
 
     /// Packs `reach` four slots per byte, slot j of a byte in bits 2j…2j+1, the last byte zero-padded.

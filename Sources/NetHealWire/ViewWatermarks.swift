@@ -8,12 +8,34 @@ import NetHealCore
 /// accepted once, which is safe because views carry no time-sensitive commands and the origin's
 /// incarnation has moved on (docs/protocol.md, "Replay rules").
 public struct ViewWatermarks: Hashable, Sendable {
-    /// `nil`: nothing accepted from that member yet (any version is newer).
+    /// `nil`: nothing accepted from that member yet (any version is newer). Used in a full mesh.
     private var versions: [ViewVersion?]
+    /// Neighbourhood mode: the watermarks of the members heard from (lookups only, never iterated).
+    private var sparse: [MemberIndex: ViewVersion] = [:]
+    /// True when the watermarks live in `sparse` (neighbourhood mode in the simulator).
+    private var isSparse = false
+    /// The members whose relayed views this node wants, ascending; nil = all.
+    private var interest: [MemberIndex]?
 
-    /// Empty watermarks for a roster of `memberCount` members (more are added on demand).
+    /// Empty watermarks for a roster of `memberCount` members (more are added on demand); relayed views
+    /// of every member are wanted.
     public init(memberCount: Int = 0) {
         versions = Array(repeating: nil, count: max(0, memberCount))
+    }
+
+    /// Empty watermarks for a node in neighbourhood mode (docs/scaling.md): memory grows with the members
+    /// actually heard from, not with the roster, and relayed views are wanted only from `neighbors`
+    /// (any order; the others are skipped unverified, like stale ones).
+    public init(neighbors: [MemberIndex]) {
+        versions = []
+        isSparse = true
+        interest = neighbors.sorted()
+    }
+
+    /// From now on, want relayed views only of `neighbors` (any order), or of every member when nil.
+    /// Watermarks already held are kept.
+    public mutating func wantRelayed(from neighbors: [MemberIndex]?) {
+        interest = neighbors?.sorted()
     }
 
     /// The version that marks a member as pinned: no view is ever newer.
@@ -21,13 +43,26 @@ public struct ViewWatermarks: Hashable, Sendable {
 
     /// The highest version accepted from `member`, or nil when none was.
     public subscript(member: MemberIndex) -> ViewVersion? {
-        member.int < versions.count ? versions[member.int] : nil
+        if isSparse { return sparse[member] }
+        return member.int < versions.count ? versions[member.int] : nil
     }
 
     /// True when a view of `member` at `version` would be newer than the watermark.
     public func isNewer(_ version: ViewVersion, than member: MemberIndex) -> Bool {
         guard let mark = self[member] else { return true }
         return version > mark
+    }
+
+    /// True when a relayed view of `member` is of use to this node (always, outside neighbourhood mode).
+    public func wantsRelayed(from member: MemberIndex) -> Bool {
+        guard let interest else { return true }
+        var low = 0
+        var high = interest.count
+        while low < high {
+            let mid = (low + high) / 2
+            if interest[mid] < member { low = mid + 1 } else { high = mid }
+        }
+        return low < interest.count && interest[low] == member
     }
 
     /// Never accept views of `member` again (the local node pins itself: its own views relayed back,
@@ -38,6 +73,11 @@ public struct ViewWatermarks: Hashable, Sendable {
 
     /// Raises `member`'s watermark to `version` (never lowers it).
     public mutating func advance(_ member: MemberIndex, to version: ViewVersion) {
+        if isSparse {
+            if let mark = sparse[member], mark >= version { return }
+            sparse[member] = version
+            return
+        }
         if member.int >= versions.count {
             versions.append(contentsOf: repeatElement(nil, count: member.int + 1 - versions.count))
         }

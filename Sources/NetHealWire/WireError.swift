@@ -12,7 +12,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
     case truncated
     /// The first four bytes are not "NHCL": not a netheal-cluster datagram.
     case badMagic
-    /// The header's or a view's protocol version is not one this implementation reads (only 1).
+    /// The header's protocol version is not 1, or a view's layout byte is neither 1 (dense) nor 2 (listed).
     case badVersion(UInt8)
     /// The header announces zero views.
     case noViews
@@ -32,6 +32,9 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
     case nonZeroPadding
     /// A view's own slot is not `self` (3), or another member's slot is `self`.
     case badSelfSlot(origin: MemberIndex)
+    /// A listed view (layout 2) lists more members than the roster has peers, a member outside the
+    /// roster, the origin itself, members out of ascending order, or a reach value other than 0…2.
+    case badReachList(origin: MemberIndex)
     /// Bytes follow the last announced view.
     case trailingBytes(count: Int)
     /// The sender's (first) view is not strictly newer than the highest version accepted from its origin.
@@ -43,7 +46,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
     public static let allReasons: [String] = [
         "oversize", "truncated", "bad_magic", "bad_version", "no_views", "unknown_cluster", "unknown_origin",
         "duplicate_origin", "bad_upstream_health", "bad_decision_state", "member_count_mismatch",
-        "nonzero_padding", "bad_self_slot", "trailing_bytes", "replayed", "bad_signature",
+        "nonzero_padding", "bad_self_slot", "bad_reach_list", "trailing_bytes", "replayed", "bad_signature",
     ]
 
     /// The short stable name of this rejection (a metrics label value).
@@ -62,6 +65,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
         case .memberCountMismatch: "member_count_mismatch"
         case .nonZeroPadding: "nonzero_padding"
         case .badSelfSlot: "bad_self_slot"
+        case .badReachList: "bad_reach_list"
         case .trailingBytes: "trailing_bytes"
         case .replayed: "replayed"
         case .badSignature: "bad_signature"
@@ -73,7 +77,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
         case .oversize(let n): "oversize: \(n) bytes, limit \(WireFormat.maxDatagramBytes)"
         case .truncated: "truncated: datagram ends inside a field"
         case .badMagic: "bad_magic: not a netheal-cluster datagram"
-        case .badVersion(let v): "bad_version: protocol version \(v), this node reads \(WireFormat.version)"
+        case .badVersion(let v): "bad_version: protocol version or view layout \(v), this node reads version \(WireFormat.version), layouts 1 and 2"
         case .noViews: "no_views: header announces 0 views"
         case .unknownCluster: "unknown_cluster: view of another cluster id"
         case .unknownOrigin(let i): "unknown_origin: origin #\(i) is not in the roster"
@@ -84,6 +88,7 @@ public enum WireError: Error, Equatable, Hashable, Sendable, CustomStringConvert
             "member_count_mismatch: view has \(got) members, roster has \(expected) (cluster files differ?)"
         case .nonZeroPadding: "nonzero_padding: unused bitmap bits are not zero"
         case .badSelfSlot(let o): "bad_self_slot: view of \(o) has a bad self slot"
+        case .badReachList(let o): "bad_reach_list: listed view of \(o) has a bad member list"
         case .trailingBytes(let n): "trailing_bytes: \(n) bytes after the last view"
         case .replayed(let o, let v, let w): "replayed: view \(v) of \(o) is not newer than \(w)"
         case .badSignature(let o): "bad_signature: view of \(o) fails its signature"

@@ -4,8 +4,16 @@
 /// A signed view is self-delimiting: its length follows from its cluster id length and its member count,
 /// both of which must equal the receiver's roster, so every view in a datagram has the same length.
 public enum WireFormat {
-    /// The protocol version this implementation reads and writes (header byte 4 and view byte 0): 1.
+    /// The protocol version this implementation reads and writes (header byte 4): 1. It is also the
+    /// layout byte (view byte 0) of a dense view.
     public static let version: UInt8 = 1
+    /// View byte 0 of a dense view: a 2-bit reach per member in member order (full-mesh clusters).
+    public static let denseLayout: UInt8 = 1
+    /// View byte 0 of a listed view: an entry count and (member, reach) entries, for neighbourhood-mode
+    /// clusters whose views speak only of the origin's neighbours (docs/protocol.md §3.5).
+    public static let listedLayout: UInt8 = 2
+    /// One entry of a listed view: member index (u16) and reach (u8).
+    public static let listedEntryBytes = 3
     /// The four magic bytes that open every datagram: ASCII "NHCL".
     public static let magic: [UInt8] = [0x4E, 0x48, 0x43, 0x4C]
     /// The largest datagram that is sent or accepted, in bytes: 1,400 (fits a 1,500-byte MTU with IPv6/UDP headers).
@@ -28,8 +36,10 @@ public enum WireFormat {
 
     /// The member count (u16) is 36 bytes after the origin field.
     static let memberCountDelta = 36
-    /// The bitmap starts 38 bytes after the origin field.
+    /// The bitmap (dense) or the entry count (listed) starts 38 bytes after the origin field.
     static let bitmapDelta = 38
+    /// A listed view's entries start 40 bytes after the origin field.
+    static let entriesDelta = 40
 
     // MARK: Sizes
 
@@ -42,7 +52,41 @@ public enum WireFormat {
         viewFixedBytes + clusterIDBytes + bitmapBytes(memberCount: memberCount)
     }
 
-    /// How many views (the sender's plus relayed ones) fit in one datagram; 0 when not even one fits.
+    /// Bytes of one listed view with `entries` members listed: 106 + cluster id length + 3 × entries.
+    /// For 32 neighbours and a 10-byte cluster id: 106 + 10 + 96 = 212.
+    public static func listedViewBytes(clusterIDBytes: Int, entries: Int) -> Int {
+        viewFixedBytes + 2 + clusterIDBytes + listedEntryBytes * entries
+    }
+
+    /// The most entries a listed view may carry and still fit one datagram on its own.
+    public static func maxListedEntries(clusterIDBytes: Int) -> Int {
+        (maxDatagramBytes - headerBytes - viewFixedBytes - 2 - clusterIDBytes) / listedEntryBytes
+    }
+
+    /// The length of the complete view that `bytes` starts with, from its layout byte, cluster id length
+    /// and (listed) entry count; nil when the bytes are too short to tell or the layout is unknown. Does
+    /// not validate anything else.
+    public static func viewLength(startingWith bytes: ArraySlice<UInt8>) -> Int? {
+        let base = bytes.startIndex
+        guard bytes.count >= 2 else { return nil }
+        let idLength = Int(bytes[base + 1])
+        let countAt = base + 2 + idLength + memberCountDelta
+        switch bytes[base] {
+        case denseLayout:
+            guard bytes.endIndex >= countAt + 2 else { return nil }
+            let members = Int(bytes[countAt]) << 8 | Int(bytes[countAt + 1])
+            return viewBytes(clusterIDBytes: idLength, memberCount: members)
+        case listedLayout:
+            let entriesAt = base + 2 + idLength + bitmapDelta
+            guard bytes.endIndex >= entriesAt + 2 else { return nil }
+            let entries = Int(bytes[entriesAt]) << 8 | Int(bytes[entriesAt + 1])
+            return listedViewBytes(clusterIDBytes: idLength, entries: entries)
+        default:
+            return nil
+        }
+    }
+
+    /// How many dense views (the sender's plus relayed ones) fit in one datagram; 0 when not even one fits.
     public static func viewsPerDatagram(clusterIDBytes: Int, memberCount: Int) -> Int {
         let one = viewBytes(clusterIDBytes: clusterIDBytes, memberCount: memberCount)
         return min(Int(UInt8.max), (maxDatagramBytes - headerBytes) / one)

@@ -151,12 +151,14 @@ struct BrokenClusterTests {
 
     @Test func tooManyMembers() {
         var text = "cluster_id: big\nmembers:\n"
-        for i in 0..<1001 {
-            let key = "ed25519:" + String(format: "%064x", i + 1)
-            text += "  - {name: m\(i), addresses: [\"198.18.\(i / 250).\(i % 250 + 1):7474\"], public_key: \(key)}\n"
+        let zeros = String(repeating: "0", count: 56)
+        for i in 0..<65_536 {
+            let hex = String(i + 1, radix: 16)
+            let key = "ed25519:" + zeros + String(repeating: "0", count: 8 - hex.count) + hex
+            text += "  - {name: m\(i), addresses: [\"198.\(18 + i / 62_500).\(i / 250 % 250).\(i % 250 + 1):7474\"], public_key: \(key)}\n"
         }
         let problems = Fixtures.clusterProblems(text)
-        expectProblem(problems, field: "members", line: 3, mentions: ["1001 members exceed the limit of 1000", "one UDP datagram"])
+        expectProblem(problems, field: "members", line: 3, mentions: ["65536 members exceed the limit of 65535", "16-bit"])
         #expect(problems.count == 1)
     }
 

@@ -58,8 +58,17 @@ import Testing
         let settings = HealSettings()
         #expect(settings.effectivePeerSilenceTimeout(memberCount: 9) == .seconds(4))
         #expect(settings.effectiveViewFreshness(memberCount: 9) == .seconds(8))
-        #expect(settings.gossipRoundsPerCycle(memberCount: 50) == 7)
-        #expect(settings.effectivePeerSilenceTimeout(memberCount: 50) == .seconds(14))
-        #expect(settings.effectiveViewFreshness(memberCount: 50) == .seconds(14))
+        // 33 members: a full mesh of 32 peers, 4 rounds of 8: windows stretch to 2 × 4 rounds.
+        #expect(settings.gossipRoundsPerCycle(memberCount: 33) == 4)
+        #expect(settings.effectivePeerSilenceTimeout(memberCount: 33) == .seconds(8))
+        #expect(settings.effectiveViewFreshness(memberCount: 33) == .seconds(8))
+        // Beyond 33 members a node watches at most `neighborhoodSize` (32) peers: the windows stop growing.
+        #expect(settings.gossipRoundsPerCycle(memberCount: 10_000) == 4)
+        #expect(settings.effectiveViewFreshness(memberCount: 10_000) == .seconds(8))
+        var wide = settings
+        wide.neighborhoodSize = 64
+        #expect(wide.gossipRoundsPerCycle(memberCount: 50) == 7)
+        #expect(wide.effectivePeerSilenceTimeout(memberCount: 50) == .seconds(14))
+        #expect(wide.effectiveViewFreshness(memberCount: 50) == .seconds(14))
     }
 }

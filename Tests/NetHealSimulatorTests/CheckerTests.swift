@@ -8,7 +8,7 @@ import Testing
 struct HealsOnAnyProbeFailure: SimPolicy {
     static var policyName: String { "planted-bug" }
     var core: NodeCore
-    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {
+    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph) {
         core = NodeCore(roster: roster, me: me, settings: settings, pacing: pacing, seed: seed)
     }
     var pacingState: PacingState? { core.pacing }
@@ -26,7 +26,7 @@ struct HealsOnAnyProbeFailure: SimPolicy {
 struct NeverHeals: SimPolicy {
     static var policyName: String { "never" }
     var core: NodeCore
-    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {
+    init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64, graph: NeighborGraph) {
         var s = settings
         s.isolationPolicy = .hold
         core = NodeCore(roster: roster, me: me, settings: s, pacing: pacing, seed: seed)

@@ -67,7 +67,9 @@ import Testing
     @Test func badVersionInHeaderAndInView() {
         expectRejected(Raw.datagram([view0], version: 2), .badVersion(2), decoder: decoder, watermarks: marks)
         expectRejected(Raw.datagram([view0], version: 0), .badVersion(0), decoder: decoder, watermarks: marks)
-        expectRejected(edited { $0[0] = 2 }, .badVersion(2), decoder: decoder, watermarks: marks)
+        // View byte 0 is the layout: 1 dense, 2 listed; anything else is an unknown version.
+        expectRejected(edited { $0[0] = 3 }, .badVersion(3), decoder: decoder, watermarks: marks)
+        expectRejected(edited { $0[0] = 0 }, .badVersion(0), decoder: decoder, watermarks: marks)
     }
 
     @Test func noViews() {
@@ -171,7 +173,7 @@ import Testing
             .oversize(byteCount: 1), .truncated, .badMagic, .badVersion(9), .noViews, .unknownCluster, .unknownOrigin(7),
             .duplicateOrigin(MemberIndex(1)), .badUpstreamHealth(9), .badDecisionState(9),
             .memberCountMismatch(got: 1, expected: 2), .nonZeroPadding, .badSelfSlot(origin: MemberIndex(1)),
-            .trailingBytes(count: 1), .replayed(origin: MemberIndex(1), version: .init(incarnation: 1, sequence: 1),
+            .badReachList(origin: MemberIndex(1)), .trailingBytes(count: 1), .replayed(origin: MemberIndex(1), version: .init(incarnation: 1, sequence: 1),
                                                watermark: .init(incarnation: 1, sequence: 2)),
             .badSignature(origin: MemberIndex(1)),
         ]

@@ -38,6 +38,7 @@ extension AgentEngine {
             encoder = DatagramEncoder(roster: new.roster)
             var marks = ViewWatermarks(memberCount: new.roster.count)
             marks.pin(new.memberIndex)
+            marks.wantRelayed(from: core.isFullMesh ? nil : core.neighbors)
             watermarks = marks
             latest = Array(repeating: nil, count: new.roster.count)
             receivedAt = Array(repeating: nil, count: new.roster.count)
@@ -53,6 +54,7 @@ extension AgentEngine {
             settings = newSettings
             changes.append("protocol settings changed: applied")
             await handle([.settingsChanged(newSettings)])
+            watermarks.wantRelayed(from: core.isFullMesh ? nil : core.neighbors)
         } else if old.addresses != new.addresses {
             changes.append("peer gossip addresses changed: applied")
         }

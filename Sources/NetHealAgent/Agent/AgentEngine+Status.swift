@@ -17,14 +17,19 @@ extension AgentEngine {
         let now = clock.now()
         let roster = config.roster
         let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
-        let own = core.viewContent(now: now)
+        var own = core.viewContent(now: now)
+        own.reach = Reach.dense(own.reach, subjects: own.reachSubjects, origin: me, memberCount: roster.count)
         var members: [MemberStatus] = []
         var rows: [[Reach]?] = []
         var diagnosisViews: [FleetDiagnosis.MemberView?] = []
         for index in roster.indices {
             let i = index.int
             let isSelf = index == me
-            let view = latest[i]?.view
+            var view = latest[i]?.view
+            if let listed = view, listed.reachSubjects != nil {
+                view?.reach = listed.denseReach(memberCount: roster.count)
+                view?.reachSubjects = nil
+            }
             let fresh = !isSelf && receivedAt[i].map { now - $0 < freshness } == true
             members.append(
                 MemberStatus(

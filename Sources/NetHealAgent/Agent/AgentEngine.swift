@@ -103,6 +103,7 @@ actor AgentEngine {
         self.encoder = DatagramEncoder(roster: roster)
         var marks = ViewWatermarks(memberCount: roster.count)
         marks.pin(config.memberIndex)
+        marks.wantRelayed(from: core.isFullMesh ? nil : core.neighbors)
         self.watermarks = marks
         self.peerAddresses = try Self.socketAddresses(config)
         self.latest = Array(repeating: nil, count: roster.count)

@@ -23,13 +23,17 @@ public struct ViewContent: Hashable, Sendable {
     public var upstream: UpstreamHealth
     /// This node's decision state (peers' storm guard reads it).
     public var decision: DecisionState
-    /// This node's reachability of every member, in member order; `.isSelf` in its own slot.
+    /// This node's reachability of every member, in member order, `.isSelf` in its own slot (full
+    /// mesh); or of each member of `reachSubjects` (neighbourhood mode).
     public var reach: [Reach]
+    /// Nil in a full mesh (the default); otherwise this node's neighbours, ascending.
+    public var reachSubjects: [MemberIndex]?
 
-    public init(upstream: UpstreamHealth, decision: DecisionState, reach: [Reach]) {
+    public init(upstream: UpstreamHealth, decision: DecisionState, reach: [Reach], reachSubjects: [MemberIndex]? = nil) {
         self.upstream = upstream
         self.decision = decision
         self.reach = reach
+        self.reachSubjects = reachSubjects
     }
 
     /// The full view once the shell has chosen the stamp.
@@ -38,7 +42,8 @@ public struct ViewContent: Hashable, Sendable {
     ) -> ReachabilityView {
         ReachabilityView(
             origin: origin, incarnation: incarnation, sequence: sequence, originTimeMillis: originTimeMillis,
-            configDigest: configDigest, upstream: upstream, decision: decision, reach: reach)
+            configDigest: configDigest, upstream: upstream, decision: decision, reach: reach,
+            reachSubjects: reachSubjects)
     }
 }
 

@@ -2,7 +2,8 @@
 extension NodeCore {
     /// The view content this node would send now.
     public func viewContent(now: Instant) -> ViewContent {
-        ViewContent(upstream: probes.upstream, decision: state, reach: reachContent(now: now))
+        let content = reachContent(now: now)
+        return ViewContent(upstream: probes.upstream, decision: state, reach: content.reach, reachSubjects: content.subjects)
     }
 
     /// Emit one gossip effect when the round is due, or at once (to every peer) when `announce`.
@@ -21,16 +22,15 @@ extension NodeCore {
         effects.append(.gossip(content: viewContent(now: now), to: targets, relay: relays(now: now)))
     }
 
-    func allPeers() -> [MemberIndex] {
-        (0..<roster.count).compactMap { $0 == me.int ? nil : MemberIndex($0) }
-    }
+    /// Every neighbour (every other member in a full mesh).
+    func allPeers() -> [MemberIndex] { neighbors }
 
-    /// The next `gossipFanout` peers of a seeded shuffled order (reshuffled every full pass); all peers
-    /// when there are no more than the fanout.
+    /// The next `gossipFanout` neighbours of a seeded shuffled order (reshuffled every full pass); all
+    /// of them when there are no more than the fanout.
     mutating func nextFanout() -> [MemberIndex] {
         let fanout = max(1, settings.gossipFanout)
-        if roster.count - 1 <= fanout { return allPeers() }
-        if gossipOrder.count != roster.count - 1 { gossipOrder = allPeers(); reshuffle() }
+        if neighbors.count <= fanout { return allPeers() }
+        if gossipOrder.count != neighbors.count { gossipOrder = allPeers(); reshuffle() }
         var chosen: [MemberIndex] = []
         chosen.reserveCapacity(fanout)
         while chosen.count < fanout {
@@ -53,27 +53,29 @@ extension NodeCore {
         gossipCursor = 0
     }
 
-    /// Origins whose latest views this node relays: only views it received first-hand within two
-    /// gossip intervals (so a relayed view is at most one hop and ~2 rounds old); origins announcing
-    /// waiting/healing first, then round-robin over the rest.
+    /// Origins whose latest views this node relays: only neighbours' views it received first-hand
+    /// within two gossip intervals (so a relayed view is at most one hop and ~2 rounds old); origins
+    /// announcing waiting/healing first, then round-robin over the rest.
     mutating func relays(now: Instant) -> [MemberIndex] {
         let limit = max(0, settings.relayedViewsPerDatagram)
-        guard limit > 0, roster.count > 1 else { return [] }
+        let n = neighbors.count
+        guard limit > 0, n > 0 else { return [] }
         let window = settings.gossipInterval * 2
         var urgent: [MemberIndex] = []
         var others: [MemberIndex] = []
-        let n = roster.count
+        var lastOther = -1
         for k in 0..<n {
-            let i = (relayCursor + k) % n
-            guard i != me.int, let view = views[i], view.firstHand, now - view.receivedAt < window else { continue }
+            let slot = (relayCursor + k) % n
+            guard let view = views[slot], view.firstHand, now - view.receivedAt < window else { continue }
             if Self.announces(view.decision) {
-                urgent.append(MemberIndex(i))
+                urgent.append(neighbors[slot])
             } else if others.count < limit {
-                others.append(MemberIndex(i))
+                others.append(neighbors[slot])
+                lastOther = slot
             }
         }
         let chosen = Array((urgent + others).prefix(limit))
-        if let last = others.last { relayCursor = (last.int + 1) % n }
+        if lastOther >= 0 { relayCursor = (lastOther + 1) % n }
         return chosen
     }
 }

@@ -5,50 +5,54 @@ extension NodeCore {
     /// nor counts as contact.
     mutating func absorb(_ view: ReachabilityView, direct: Bool, now: Instant) {
         let origin = view.origin
-        guard origin != me, origin.int < roster.count, view.reach.count == roster.count else { return }
-        if let held = views[origin.int], view.version <= held.version { return }
-        views[origin.int] = HeldView(
+        guard origin != me, let slot = slot(of: origin), let reachOfMe = view.reach(of: me) else { return }
+        if view.reachSubjects == nil, view.reach.count != roster.count { return }
+        if let held = views[slot], view.version <= held.version { return }
+        views[slot] = HeldView(
             version: view.version, receivedAt: now, firstHand: direct, upstream: view.upstream,
-            decision: view.decision, reachOfMe: view.reach[me.int])
+            decision: view.decision, reachOfMe: reachOfMe)
         if direct {
-            lastDirect[origin.int] = now
+            lastDirect[slot] = now
             lastHeardAny = now
         }
     }
 
-    /// The reach this node reports: `reachable` if heard directly within the (effective) peer silence
-    /// timeout; `unknown` for a member never heard while this node is younger than that timeout
-    /// (startup grace); `unreachable` otherwise.
-    func reachContent(now: Instant) -> [Reach] {
+    /// The reach this node reports about each neighbour: `reachable` if heard directly within the
+    /// (effective) peer silence timeout; `unknown` for one never heard while this node is younger than
+    /// that timeout (startup grace); `unreachable` otherwise. Dense (every member, `.isSelf` in this
+    /// node's slot) in a full mesh; listed over `neighbors` in neighbourhood mode.
+    func reachContent(now: Instant) -> (reach: [Reach], subjects: [MemberIndex]?) {
         let silence = settings.effectivePeerSilenceTimeout(memberCount: roster.count)
         let start = startedAt ?? now
-        var reach = [Reach](repeating: .unknown, count: roster.count)
-        for i in 0..<roster.count {
-            if i == me.int {
-                reach[i] = .isSelf
-            } else if let heard = lastDirect[i] {
-                reach[i] = now - heard < silence ? .reachable : .unreachable
+        var listed = [Reach](repeating: .unknown, count: neighbors.count)
+        for slot in neighbors.indices {
+            if let heard = lastDirect[slot] {
+                listed[slot] = now - heard < silence ? .reachable : .unreachable
             } else {
-                reach[i] = now - start < silence ? .unknown : .unreachable
+                listed[slot] = now - start < silence ? .unknown : .unreachable
             }
         }
-        return reach
+        guard isFullMesh else { return (listed, neighbors) }
+        var dense = listed
+        dense.insert(.isSelf, at: me.int)
+        return (dense, nil)
     }
 
     /// No peer heard directly for the isolation window in force (counted from start when none ever
     /// was), or no peer exists.
     func isIsolated(now: Instant) -> Bool {
-        if roster.count <= 1 { return true }
+        if neighbors.isEmpty { return true }
         let reference = lastHeardAny ?? startedAt ?? now
         return now - reference >= settings.effectiveIsolationWindow(memberCount: roster.count)
     }
 
-    /// Classify every peer by its newest view. O(members).
+    /// Classify every neighbour by its newest view. O(neighbours).
     func tally(now: Instant) -> Tally {
         let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
         var t = Tally()
-        for i in 0..<roster.count where i != me.int {
-            guard let view = views[i], now - view.receivedAt < freshness else {
+        for slot in neighbors.indices {
+            let i = neighbors[slot].int
+            guard let view = views[slot], now - view.receivedAt < freshness else {
                 t.silent.append(i)
                 continue
             }
@@ -73,7 +77,7 @@ extension NodeCore {
     }
 }
 
-/// Peers classified by their fresh views (member indices, in member order).
+/// Neighbours classified by their fresh views (member indices, in member order).
 struct Tally: Sendable {
     var fresh = 0
     var vouchers: [Int] = []
@@ -87,9 +91,16 @@ struct Tally: Sendable {
 }
 
 extension HealSettings {
-    /// Gossip rounds for a node's round-robin to reach every peer once: ceil((members - 1) / fanout).
+    /// The most peers a node of a `memberCount`-member cluster watches: every other member, capped at
+    /// `neighborhoodSize` (the bound on a neighbourhood, docs/scaling.md).
+    public func watchedPeers(memberCount: Int) -> Int {
+        min(max(0, memberCount - 1), max(2, neighborhoodSize))
+    }
+
+    /// Gossip rounds for a node's round-robin to reach every watched peer once:
+    /// ceil(watchedPeers / fanout).
     public func gossipRoundsPerCycle(memberCount: Int) -> Int {
-        let peers = max(0, memberCount - 1)
+        let peers = watchedPeers(memberCount: memberCount)
         let fanout = max(1, gossipFanout)
         return max(1, (peers + fanout - 1) / fanout)
     }

@@ -24,7 +24,7 @@ extension NodeCore {
         e.healingAheadCount = t.healingAhead.count
         e.healingAhead = nameList(t.healingAhead)
         e.concurrentHealLimit = t.concurrentHealLimit
-        if roster.count > 1, let reference = lastHeardAny ?? startedAt {
+        if !neighbors.isEmpty, let reference = lastHeardAny ?? startedAt {
             e.millisSinceAnyPeerHeard = (now - reference).millisecondsClamped
         }
         return e

@@ -23,9 +23,15 @@ public struct NodeCore: Sendable {
     var reason = "starting: no probe round yet"
     var rng: SplitMix64
     var probes = ProbeTracker()
-    /// When each member was last heard directly (its own view in a datagram); nil = never.
+    /// The members this node watches and gossips with, ascending: every other member in a full mesh,
+    /// its neighbourhood in a large cluster (`NeighborGraph`). Per-peer state below is indexed by the
+    /// position ("slot") of the peer in this list.
+    public private(set) var neighbors: [MemberIndex]
+    /// True when `neighbors` is every other member (views are dense bitmaps).
+    public private(set) var isFullMesh: Bool
+    /// When each neighbour was last heard directly (its own view in a datagram); nil = never.
     var lastDirect: [Instant?]
-    /// The newest view of each member, summarised.
+    /// The newest view of each neighbour, summarised.
     var views: [HeldView?]
     var lastHeardAny: Instant?
     var startedAt: Instant?
@@ -42,15 +48,51 @@ public struct NodeCore: Sendable {
     /// - Parameters:
     ///   - pacing: the state persisted before a restart (already `rebased`), or nil on first start.
     ///   - seed: seeds the gossip order; any value works, a different one per node spreads load.
-    public init(roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64) {
+    ///   - graph: the cluster's neighbour graph for `settings.neighborhoodSize`, when the caller already
+    ///     built it (the simulator shares one among all nodes); nil builds it from the roster.
+    public init(
+        roster: ClusterRoster, me: MemberIndex, settings: HealSettings, pacing: PacingState?, seed: UInt64,
+        graph: NeighborGraph? = nil
+    ) {
         precondition(me.int < roster.count, "member index \(me) outside a roster of \(roster.count)")
         self.roster = roster
         self.me = me
         self.settings = settings
         self.pacing = pacing ?? PacingState()
         self.rng = SplitMix64(seed: seed)
-        self.lastDirect = Array(repeating: nil, count: roster.count)
-        self.views = Array(repeating: nil, count: roster.count)
+        let graph =
+            graph.flatMap { $0.memberCount == roster.count && $0.size == max(2, settings.neighborhoodSize) ? $0 : nil }
+            ?? NeighborGraph(roster: roster, size: settings.neighborhoodSize)
+        self.neighbors = graph.neighbors(of: me)
+        self.isFullMesh = graph.isFullMesh
+        self.lastDirect = Array(repeating: nil, count: neighbors.count)
+        self.views = Array(repeating: nil, count: neighbors.count)
+    }
+
+    /// The position of `member` in `neighbors`, or nil when it is not a neighbour.
+    func slot(of member: MemberIndex) -> Int? {
+        if isFullMesh {
+            guard member != me, member.int < roster.count else { return nil }
+            return member < me ? member.int : member.int - 1
+        }
+        var low = 0
+        var high = neighbors.count
+        while low < high {
+            let mid = (low + high) / 2
+            if neighbors[mid] < member { low = mid + 1 } else { high = mid }
+        }
+        return low < neighbors.count && neighbors[low] == member ? low : nil
+    }
+
+    /// A new neighbourhood size changes who this node watches: rebuild the peer state from scratch.
+    mutating func adoptNeighborhood(of newSettings: HealSettings) {
+        guard newSettings.neighborhoodSize != settings.neighborhoodSize else { return }
+        let graph = NeighborGraph(roster: roster, size: newSettings.neighborhoodSize)
+        neighbors = graph.neighbors(of: me)
+        isFullMesh = graph.isFullMesh
+        lastDirect = Array(repeating: nil, count: neighbors.count)
+        views = Array(repeating: nil, count: neighbors.count)
+        relayCursor = 0
     }
 
     /// Feed one input; returns the effects to perform, in order.
@@ -76,6 +118,7 @@ public struct NodeCore: Sendable {
             let announce = evaluate(now: now, effects: &effects)
             if announce { gossipIfDue(now: now, announce: true, effects: &effects) }
         case .settingsChanged(let newSettings):
+            adoptNeighborhood(of: newSettings)
             settings = newSettings
             gossipOrder = []
             evaluate(now: now, effects: &effects)

@@ -14,11 +14,15 @@ public struct ClusterRoster: Hashable, Sendable {
         /// Default nil. A view of this member is accepted when it verifies under either key
         /// (docs/key-rotation.md).
         public var nextPublicKey: [UInt8]?
+        /// The failure domain (rack, switch, site) the cluster file gives, or nil (the default). Large
+        /// clusters give every member neighbours in its own domain (docs/scaling.md).
+        public var failureDomain: String?
 
-        public init(name: String, publicKey: [UInt8], nextPublicKey: [UInt8]? = nil) {
+        public init(name: String, publicKey: [UInt8], nextPublicKey: [UInt8]? = nil, failureDomain: String? = nil) {
             self.name = name
             self.publicKey = publicKey
             self.nextPublicKey = nextPublicKey
+            self.failureDomain = failureDomain
         }
 
         /// The keys a view of this member may be signed with, current first (one or two).

@@ -9,6 +9,11 @@ public struct HealSettings: Hashable, Sendable {
     public var gossipFanout: Int = 8
     /// How many other members' latest views a datagram relays besides the sender's own. Default 2.
     public var relayedViewsPerDatagram: Int = 2
+    /// The most peers one node watches and gossips with. A cluster with more members than this plus
+    /// one runs in neighbourhood mode: every node has a fixed, symmetric set of at most this many
+    /// neighbours derived from the cluster file, and its views list only them (docs/scaling.md).
+    /// Default 32.
+    public var neighborhoodSize: Int = 32
     /// A peer not heard directly for this long counts as unreachable in this node's view. Default 4 s.
     public var peerSilenceTimeout: Duration = .seconds(4)
     /// A peer's view counts as evidence for this long after it was received (local clock). Default 8 s.

@@ -18,12 +18,18 @@ public struct ReachabilityView: Hashable, Sendable {
     public var upstream: UpstreamHealth
     /// The origin's decision state.
     public var decision: DecisionState
-    /// The origin's reachability of every member, in member order; `reach[origin] == .isSelf`.
+    /// Dense (`reachSubjects == nil`, protocol layout 1): the origin's reachability of every member,
+    /// in member order, `reach[origin] == .isSelf`. Listed (layout 2): `reach[k]` is the origin's
+    /// reachability of `reachSubjects[k]`, never `.isSelf`.
     public var reach: [Reach]
+    /// Nil for a dense view (the default); otherwise the members `reach` speaks of, strictly
+    /// ascending, without the origin: its neighbours in a large cluster (docs/scaling.md).
+    public var reachSubjects: [MemberIndex]?
 
     public init(
         origin: MemberIndex, incarnation: UInt64, sequence: UInt64, originTimeMillis: UInt64,
-        configDigest: UInt64, upstream: UpstreamHealth, decision: DecisionState, reach: [Reach]
+        configDigest: UInt64, upstream: UpstreamHealth, decision: DecisionState, reach: [Reach],
+        reachSubjects: [MemberIndex]? = nil
     ) {
         self.origin = origin
         self.incarnation = incarnation
@@ -33,6 +39,26 @@ public struct ReachabilityView: Hashable, Sendable {
         self.upstream = upstream
         self.decision = decision
         self.reach = reach
+        self.reachSubjects = reachSubjects
+    }
+
+    /// What the origin says about `member`: nil when a listed view does not list it, or when a dense
+    /// view has no such slot.
+    public func reach(of member: MemberIndex) -> Reach? {
+        guard let subjects = reachSubjects else { return member.int < reach.count ? reach[member.int] : nil }
+        var low = 0
+        var high = subjects.count
+        while low < high {
+            let mid = (low + high) / 2
+            if subjects[mid] < member { low = mid + 1 } else { high = mid }
+        }
+        return low < subjects.count && subjects[low] == member && low < reach.count ? reach[low] : nil
+    }
+
+    /// The reach of every member in member order (a listed view expanded: members it does not list are
+    /// `.unknown`, the origin's slot `.isSelf`), for displays such as `status`.
+    public func denseReach(memberCount: Int) -> [Reach] {
+        Reach.dense(reach, subjects: reachSubjects, origin: origin, memberCount: memberCount)
     }
 
     /// The (incarnation, sequence) pair that orders views of one origin.
@@ -54,4 +80,16 @@ public struct ViewVersion: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     public var description: String { "\(incarnation).\(sequence)" }
+}
+
+extension Reach {
+    /// `reach` as one value per member in member order: unchanged when `subjects` is nil (already
+    /// dense), else the listed values in place, `.isSelf` at `origin` and `.unknown` elsewhere.
+    public static func dense(_ reach: [Reach], subjects: [MemberIndex]?, origin: MemberIndex, memberCount: Int) -> [Reach] {
+        guard let subjects else { return reach }
+        var out = [Reach](repeating: .unknown, count: memberCount)
+        if origin.int < memberCount { out[origin.int] = .isSelf }
+        for (member, value) in zip(subjects, reach) where member.int < memberCount { out[member.int] = value }
+        return out
+    }
 }
