@@ -115,13 +115,17 @@ import Testing
             let reach = try vector.value(p + "reach").split(separator: " ").map { word in
                 try #require(Reach.allCases.first { $0.description == word }, "\(name): bad reach '\(word)'")
             }
+            // A listed view (layout 2) names the members its reach values speak of.
+            let subjects = try vector.fields[p + "reach_subjects"].map { text in
+                try text.split(separator: " ").map { word in MemberIndex(Int(try #require(UInt16(word), "\(name): bad subject '\(word)'"))) }
+            }
             views.append(ReachabilityView(
                 origin: MemberIndex(Int(try vector.integer(p + "origin"))),
                 incarnation: try vector.integer(p + "incarnation"), sequence: try vector.integer(p + "sequence"),
                 originTimeMillis: try vector.integer(p + "origin_time_ms"),
                 configDigest: try vector.integer(p + "config_digest"),
                 upstream: try vector.named(p + "upstream", UpstreamHealth.self),
-                decision: try vector.named(p + "decision", DecisionState.self), reach: reach))
+                decision: try vector.named(p + "decision", DecisionState.self), reach: reach, reachSubjects: subjects))
         }
         let expected = try #require(Hex.decode(try vector.value("datagram")), "\(name): datagram is not hex")
         #expect(expected.count == Int(try vector.integer("datagram_bytes")), "\(name): datagram_bytes")
