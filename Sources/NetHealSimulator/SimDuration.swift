@@ -69,7 +69,7 @@ struct SettingError: Error {
 extension HealSettings {
     /// Every field a scenario may `set`, in the order docs/simulation.md lists them.
     static let scenarioKeys = [
-        "gossipInterval", "gossipFanout", "relayedViewsPerDatagram", "peerSilenceTimeout", "viewFreshness",
+        "gossipInterval", "gossipFanout", "relayedViewsPerDatagram", "neighborhoodSize", "peerSilenceTimeout", "viewFreshness",
         "probeInterval", "probeTimeout", "failureRounds", "recoveryRounds", "accuserQuorumFraction",
         "accuserQuorumMinimum", "isolationWindow", "isolationPolicy", "maxConcurrentHeals", "maxConcurrentHealFraction",
         "healIntentDwell", "minHealInterval", "backoffInitial", "backoffMax", "maxHealsPerWindow", "healBudgetWindow",
@@ -94,6 +94,7 @@ extension HealSettings {
         case "gossipInterval": gossipInterval = try dur()
         case "gossipFanout": gossipFanout = try int()
         case "relayedViewsPerDatagram": relayedViewsPerDatagram = try int()
+        case "neighborhoodSize": neighborhoodSize = try int()
         case "peerSilenceTimeout": peerSilenceTimeout = try dur()
         case "viewFreshness": viewFreshness = try dur()
         case "probeInterval": probeInterval = try dur()
@@ -128,6 +129,7 @@ extension HealSettings {
     func validateForSimulation() throws(SettingError) {
         if gossipInterval <= .zero || probeInterval <= .zero { throw SettingError(message: "gossipInterval and probeInterval must be positive") }
         if gossipFanout < 1 { throw SettingError(message: "gossipFanout must be ≥ 1") }
+        if !(4...128).contains(neighborhoodSize) { throw SettingError(message: "neighborhoodSize must be 4 … 128") }
         if failureRounds < 1 || recoveryRounds < 1 { throw SettingError(message: "failureRounds and recoveryRounds must be ≥ 1") }
         if maxHealsPerWindow < 0 || maxConcurrentHeals < 1 { throw SettingError(message: "maxConcurrentHeals must be ≥ 1, maxHealsPerWindow ≥ 0") }
         if probeTimeout >= probeInterval * 4 { throw SettingError(message: "probeTimeout must be < 4 × probeInterval") }

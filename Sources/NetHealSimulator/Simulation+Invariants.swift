@@ -89,9 +89,11 @@ extension Simulation {
     }
 
     /// A peer that is up, has a working interface, was not disturbed for `quietFor`, and is connected to `i`
-    /// both ways over non-lossy links.
+    /// both ways over non-lossy links. In neighbourhood mode only `i`'s neighbours count: they are the
+    /// members it watches and hears from (docs/scaling.md §5, "cut off from every neighbour").
     func workingPeer(of i: Int, quietFor quiet: Int64) -> Int? {
-        for m in 0..<n where m != i && nodes[m] != nil && ifaceWorks(m) && now - lastDisturbed[m] > quiet {
+        let candidates = graph.isFullMesh ? Array(0..<n) : graph.neighbors(of: MemberIndex(i)).map(\.int)
+        for m in candidates where m != i && nodes[m] != nil && ifaceWorks(m) && now - lastDisturbed[m] > quiet {
             if !blocked(m, i), !blocked(i, m), params(m, i).loss <= 0.05, params(i, m).loss <= 0.05 { return m }
         }
         return nil
@@ -121,9 +123,14 @@ extension Simulation {
     func checkStormGuard(_ i: Int, what: String) {
         pruneHealing()
         let gossip = settings.gossipInterval.nanosecondsClamped
-        let limit = max(1, min(settings.maxConcurrentHeals, Int(settings.maxConcurrentHealFraction * Double(n))))
+        // In neighbourhood mode the guard is per neighbourhood: only neighbours' heals hold a node back
+        // (docs/scaling.md §4).
+        let watched = graph.isFullMesh ? nil : graph.neighbors(of: MemberIndex(i))
+        let peers = watched.map { $0.count + 1 } ?? n
+        let limit = max(1, min(settings.maxConcurrentHeals, Int(settings.maxConcurrentHealFraction * Double(peers))))
         var seen: [Int] = []
         for m in check.healing where m != i {
+            if let watched, !watched.contains(MemberIndex(m)) { continue }
             guard let start = check.healStarts[m].last, now - start >= 2 * gossip + 50_000_000 else { continue }
             // Its announcement could leave only if its interface was sending when the heal started.
             guard check.announcedHeal[m] else { continue }

@@ -36,6 +36,12 @@ public enum Swarm {
         if chance(0.2) { lines.append("set minHealInterval \(pick([30, 60, 120]))s") }
         if chance(0.1) { lines.append("set dryRun true") }
         if chance(0.2) { lines.append("set isolationWindow \(pick([4, 6, 10]))s") }
+        // Neighbourhood mode (docs/scaling.md) at small sizes, from a stream of its own so that adding
+        // it left every other draw of a seed, and so the scenarios of earlier seeds, unchanged.
+        var hood = SplitMix64(seed: seed ^ 0x4E45_4947_4842_0000)
+        if size >= 8, hood.chance(0.25) {
+            lines.append("set neighborhoodSize \(4 + Int(hood.next() % UInt64(max(1, size - 5))))")
+        }
         // Network.
         let loss = chance(0.6) ? 0 : pick([1, 2, 5, 10, 20, 30])
         let latMin = pick([1, 1, 2, 5])
