@@ -19,6 +19,15 @@ struct LabFloodPureTests {
         #expect(!lab.nodes.map(\.address).contains(LabTopology.attackerAddress))
     }
 
+    @Test("the C structures the lab declares itself have the kernel's layout")
+    func layouts() {
+        #expect(MemoryLayout<MultiMessageHeader>.stride == 64)  // struct mmsghdr on 64-bit Linux
+        #expect(MemoryLayout<MultiMessageHeader>.offset(of: \MultiMessageHeader.msg_len) == 56)
+        #expect(MemoryLayout<LinkLayerAddress>.size == 20)  // struct sockaddr_ll
+        #expect(MemoryLayout<LinkLayerAddress>.offset(of: \LinkLayerAddress.sll_ifindex) == 4)
+        #expect(MemoryLayout<LinkLayerAddress>.offset(of: \LinkLayerAddress.sll_addr) == 12)
+    }
+
     @Test("garbage is seeded (the same every run) and half of it opens with a genuine header")
     func garbage() {
         let genuine: [[UInt8]] = [Array(0..<200), Array(100..<180)]
