@@ -91,7 +91,7 @@ extension LabScenarios {
         try run.sleep(min(10, seconds / 6))
         let outcome = try run.wedgeAndMeasure(wedged.name)
         let floodEnd = floodStart.addingTimeInterval(seconds)
-        let healedAt = fleet.timeline.events(.linkDown, node: wedged.name, since: floodStart).first?.time
+        let cycledAt = fleet.timeline.events(.linkDown, node: wedged.name, since: floodStart).first?.time
         while Date() < floodEnd { try run.sleep(min(1, max(0.05, floodEnd.timeIntervalSinceNow))) }
         senderDone.wait()
         let samples = sampler.finish()
@@ -151,7 +151,7 @@ extension LabScenarios {
                 + "(\(rssStart) / \(rssMax) / \(rssEnd) kB); CPU \(Int(samples.victimCPUPercent)) % of a core")
         run.figures.note(
             name,
-            "wedge of \(wedged.name): " + (healedAt.map {
+            "wedge of \(wedged.name): " + (cycledAt.map {
                 "cycled \(String(format: "%.1f", $0.timeIntervalSince(floodStart))) s into the flood" } ?? "not cycled")
                 + (outcome.healed ? ", restored and seen by every peer" : ", NOT healed"))
 
@@ -177,7 +177,7 @@ extension LabScenarios {
             "\(phase): every agent's decision stayed right (healthy, no heal; the wedged node excepted)"
                 + (samples.decisionProblems.isEmpty ? "" : " — \(samples.decisionProblems.prefix(3))"))
         run.check(
-            healedAt.map { $0 < floodEnd } == true && outcome.healed,
+            cycledAt.map { $0 < floodEnd } == true && outcome.healed,
             "\(phase): the wedge of \(wedged.name) was cycled during the flood and healed")
         // The source's token bucket (burst 400, 200/s) bounds what reaches the decoder.
         run.check(
