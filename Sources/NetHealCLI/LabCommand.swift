@@ -65,12 +65,20 @@ public struct LabScenarioCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the naive seed loop comparison in upstream-outage.")
     public var noNaive = false
 
+    @Option(name: .long, help: "Length of each flood phase of hostile-flood in seconds (default 60).")
+    public var floodSeconds: Double = 60
+
+    @Option(name: .long, help: "Target rate of each flood phase of hostile-flood, datagrams/s (default 50000).")
+    public var floodRate: Double = 50_000
+
     public init() {}
 
     public func validate() throws {
         if names.isEmpty { throw ValidationError("name a scenario (or `all`); `netheal-cluster lab list` lists them") }
         for name in names where name != "all" { _ = try LabScenarios.named(name) }
         if faultSeconds < 5 { throw ValidationError("--fault-seconds must be at least 5") }
+        if floodSeconds < 10 { throw ValidationError("--flood-seconds must be at least 10 (the wedge needs time to heal)") }
+        if !(1...1_000_000).contains(floodRate) { throw ValidationError("--flood-rate must be 1 to 1000000 datagrams/s") }
     }
 
     public func run() throws {
@@ -80,6 +88,8 @@ public struct LabScenarioCommand: ParsableCommand {
         settings.binary = fleet.agentBinary
         settings.faultSeconds = faultSeconds
         settings.compareNaive = !noNaive
+        settings.floodSeconds = floodSeconds
+        settings.floodRate = floodRate
         var failed: [String] = []
         for scenario in scenarios {
             labSay("\n== scenario \(scenario.name): \(scenario.summary)")

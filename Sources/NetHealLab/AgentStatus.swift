@@ -17,11 +17,21 @@ public struct AgentStatus: Sendable, Hashable {
     /// How this agent reaches each member (`members[].reach`: `reachable`, `unreachable`, …), by name.
     public var reach: [String: String] = [:]
 
+    /// The agent's counters (`counters`): numbers by name, `rejected` by reason as `rejected.REASON`.
+    public var counters: [String: Int] = [:]
+    /// Number of heals listed (`heals[]`).
+    public var healCount = 0
+
     /// Parses the JSON object; nil when it is not one.
     public init?(json: String) {
         guard let data = json.data(using: .utf8),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
+        self.init(object: object)
+    }
+
+    /// Reads an already parsed status object.
+    public init(object: [String: Any]) {
         // The agent's layout is {"decision": {"state", "rule", "reason", …}, "diagnosis": …, …};
         // the decision object is searched first, then everything else.
         let decision = object["decision"] as? [String: Any] ?? [:]
@@ -30,6 +40,13 @@ public struct AgentStatus: Sendable, Hashable {
         rule = Self.find(["rule"], in: decision) ?? Self.find(["rule"], in: object)
         reason = Self.find(["reason"], in: decision) ?? Self.find(["reason"], in: object)
         diagnosis = Self.find(["diagnosis", "fleet_diagnosis", "fleetDiagnosis"], in: object)
+        for (key, value) in object["counters"] as? [String: Any] ?? [:] {
+            if let number = value as? Int { counters[key] = number }
+            for (reason, count) in value as? [String: Any] ?? [:] {
+                if let count = count as? Int { counters["\(key).\(reason)"] = count }
+            }
+        }
+        healCount = (object["heals"] as? [Any])?.count ?? 0
         if let heal = (object["heals"] as? [[String: Any]])?.last, let reason = heal["reason"] as? String {
             lastHeal = reason + ((heal["outcome"] as? String).map { " → \($0)" } ?? "")
         }

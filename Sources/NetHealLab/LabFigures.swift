@@ -5,6 +5,7 @@ public final class LabFigures: @unchecked Sendable {
     private let lock = NSLock()
     private var samples: [(String, Double)] = []
     private var counts: [(String, Int)] = []
+    private var notes: [(String, String)] = []
     /// Per node: gossip bytes sent per second over the measurement window.
     private var gossip: [String: Double] = [:]
     /// Per node: peak VmRSS in kB.
@@ -17,6 +18,20 @@ public final class LabFigures: @unchecked Sendable {
         lock.lock()
         samples.append((name, seconds))
         lock.unlock()
+    }
+
+    /// Adds a line of text under `name` (e.g. a flood phase's figures).
+    public func note(_ name: String, _ text: String) {
+        lock.lock()
+        notes.append((name, text))
+        lock.unlock()
+    }
+
+    /// The text lines recorded under `name`.
+    public func notes(_ name: String) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return notes.filter { $0.0 == name }.map(\.1)
     }
 
     /// Sets a count (e.g. `cycles, netheal agents`).
@@ -81,6 +96,7 @@ public final class LabFigures: @unchecked Sendable {
         lock.lock()
         let samples = self.samples
         let counts = self.counts
+        let notes = self.notes
         let gossip = self.gossip
         let rss = self.rss
         let cpu = self.cpu
@@ -95,6 +111,7 @@ public final class LabFigures: @unchecked Sendable {
                 "  \(name): \(shown)" + (values.count > 1 ? String(format: " (median %.2f s)", median(values)) : ""))
         }
         for (name, value) in counts { lines.append("  \(name): \(value)") }
+        for (name, text) in notes { lines.append("  \(name): \(text)") }
         if !gossip.isEmpty {
             let rates = gossip.sorted { $0.key.localizedStandardCompare($1.key) == .orderedAscending }
             let mean = gossip.values.reduce(0, +) / Double(gossip.count)

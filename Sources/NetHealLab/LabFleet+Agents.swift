@@ -77,17 +77,26 @@ extension LabFleet {
         lock.lock()
         let binary = agentBinary
         let old = agents[node.name]
+        let environment = agentEnvironments[node.name] ?? [:]
         lock.unlock()
         guard let binary else { throw LabError("writeConfiguration(binary:) must run before agents start") }
         if let old, old.isRunning { throw LabError("the agent of \(node.name) is already running (pid \(old.pid))") }
         let agent = try LabProcess(
             node: node, role: "agent", runMount: files.runMount(node),
-            argv: [binary, "run", "--config", files.nodeFile(node)], logPath: files.agentLog(node))
+            argv: [binary, "run", "--config", files.nodeFile(node)], logPath: files.agentLog(node),
+            environment: environment)
         lock.lock()
         agents[node.name] = agent
         lock.unlock()
         timeline.record(.lab, node.name, "agent started (pid \(agent.pid)), log \(files.agentLog(node))")
         return agent
+    }
+
+    /// Extra environment for `node`'s agent from its next start on (e.g. `NOTIFY_SOCKET`, `WATCHDOG_USEC`).
+    public func setAgentEnvironment(_ node: LabNode, _ environment: [String: String]) {
+        lock.lock()
+        agentEnvironments[node.name] = environment
+        lock.unlock()
     }
 
     /// Sends `signal` to a node's agent (SIGKILL = `kill -9`) and waits until it is gone.

@@ -6,6 +6,8 @@ public struct LabOptions: Sendable {
     public var nodes: Int = 5
     /// Give every node a second (management) network, its second gossip address. Default false.
     public var management: Bool = false
+    /// Add an attacker host (namespace `nhlab-RUN-x`, 198.18.0.250) on the LAN switch. Default false.
+    public var attacker: Bool = false
     /// The run id (namespace and directory names); nil: a random one. Default nil.
     public var runID: String?
     /// Echo every command. Default false.
@@ -43,6 +45,8 @@ public final class LabFleet: @unchecked Sendable {
     var activeFaults: [Int: LabFault] = [:]
     var nextFaultID = 1
     var agentBinary: String?
+    /// Extra environment of each node's agent, by node name (e.g. `NOTIFY_SOCKET`, `WATCHDOG_USEC`).
+    var agentEnvironments: [String: [String: String]] = [:]
     /// The namespaces this fleet created (only these are removed by `down()`).
     private var createdNamespaces: [String] = []
     private var isUp = false
@@ -51,7 +55,8 @@ public final class LabFleet: @unchecked Sendable {
     public init(options: LabOptions) throws {
         self.options = options
         topology = try LabTopology(
-            runID: options.runID ?? LabTopology.randomRunID(), nodeCount: options.nodes, management: options.management)
+            runID: options.runID ?? LabTopology.randomRunID(), nodeCount: options.nodes, management: options.management,
+            attacker: options.attacker)
         files = LabFiles(topology: topology)
         runner = LabCommandRunner(verbose: options.verbose)
         timeline = LabTimeline(echo: options.echoTimeline)

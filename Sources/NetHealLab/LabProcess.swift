@@ -15,8 +15,12 @@ public final class LabProcess: @unchecked Sendable {
     private let process = Process()
 
     /// Starts `argv` in the node's namespace: `ip netns exec NS sh -c 'mount --bind RUN /run && exec "$@"'`.
-    /// `ip netns exec` and `sh` both exec, so `pid` is the program's own pid.
-    public init(node: LabNode, role: String, runMount: String, argv: [String], logPath: String) throws {
+    /// `ip netns exec` and `sh` both exec, so `pid` is the program's own pid. `environment` is added
+    /// to (and overrides) this process's environment.
+    public init(
+        node: LabNode, role: String, runMount: String, argv: [String], logPath: String,
+        environment: [String: String] = [:]
+    ) throws {
         self.node = node
         self.role = role
         self.argv = argv
@@ -33,6 +37,9 @@ public final class LabProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         do { try process.run() } catch {
             throw LabError("cannot start \(role) on \(node.name): \(LabCommandRunner.render(argv)): \(error)")
         }

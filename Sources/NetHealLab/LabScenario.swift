@@ -10,6 +10,8 @@ public struct LabScenario: Sendable {
     public var needsAgents: Bool
     /// Nodes it needs (default fleet size 5).
     public var nodes: Int = 5
+    /// Whether it needs the attacker host on the LAN (`LabOptions.attacker`). Default false.
+    public var attacker: Bool = false
     /// The script.
     public var body: @Sendable (LabScenarioRun, LabScenarioSettings) throws -> Void
 }
@@ -24,6 +26,10 @@ public struct LabScenarioSettings: Sendable {
     public var compareNaive: Bool = true
     /// The naive loop's interval in seconds. Default 30 (the seed script's).
     public var naiveInterval: Int = 30
+    /// Length of each flood phase of `hostile-flood` in seconds. Default 60 (the figure).
+    public var floodSeconds: Double = 60
+    /// Target rate of each flood phase, datagrams/s. Default 50,000 (the figure).
+    public var floodRate: Double = 50_000
 
     public init() {}
 }
@@ -69,6 +75,7 @@ extension LabScenario {
     {
         var options = options
         options.nodes = max(options.nodes, nodes)
+        options.attacker = options.attacker || attacker
         let fleet = try LabFleet(options: options)
         fleet.timeline.record(.lab, nil, "scenario \(name): \(summary)")
         try fleet.up()

@@ -5,7 +5,7 @@ public enum LabScenarios {
     /// Every scenario, in the order `lab scenario all` runs them.
     public static let all: [LabScenario] = [
         wedge, upstreamOutage, partition, wedgeDuringOutage, loss, killMidHeal, rackUplink, wedgeSeries,
-        naiveUpstreamOutage,
+        naiveUpstreamOutage, hostileFlood,
     ]
 
     /// The scenario named `name`.

@@ -33,6 +33,7 @@ public struct LabNode: Hashable, Sendable {
 ///                 rup0  198.19.0.1/30
 ///  nhlab-RUN-up   upl0  198.19.0.2/30 the upstream, with the stand-in target 198.19.255.1/32
 ///                                     (in place of 1.1.1.1) on its loopback
+///  nhlab-RUN-x    xeth0 198.18.0.250/24 optional attacker host on the LAN (port xsw of the switch)
 /// ```
 public struct LabTopology: Hashable, Sendable {
     /// Every lab namespace name starts with this (`lab down --all` removes by it).
@@ -56,9 +57,11 @@ public struct LabTopology: Hashable, Sendable {
     public var nodes: [LabNode]
     /// Whether nodes get a second (management) network.
     public var management: Bool
+    /// Whether the LAN has an attacker host (`lab scenario hostile-flood`). Default false.
+    public var attacker: Bool = false
 
     /// Validates and derives every name and address.
-    public init(runID: String, nodeCount: Int, management: Bool) throws {
+    public init(runID: String, nodeCount: Int, management: Bool, attacker: Bool = false) throws {
         guard (1...6).contains(runID.count), runID.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) else {
             throw LabError("run id `\(runID)` must be 1 to 6 lowercase letters or digits")
         }
@@ -67,6 +70,7 @@ public struct LabTopology: Hashable, Sendable {
         }
         self.runID = runID
         self.management = management
+        self.attacker = attacker
         let prefix = Self.namespacePrefix + runID
         nodes = (1...nodeCount).map { i in
             LabNode(
@@ -100,10 +104,19 @@ public struct LabTopology: Hashable, Sendable {
     /// The upstream's address on the uplink transfer network.
     public static let upstreamAddress = "198.19.0.2"
 
+    /// The attacker namespace: a host on the LAN that is not a member (only with `attacker`).
+    public var attackerNamespace: String { Self.namespacePrefix + runID + "-x" }
+    /// The attacker's LAN interface.
+    public var attackerInterface: String { "xeth0" }
+    /// Its peer in the switch namespace, enslaved to the bridge.
+    public var attackerSwitchPort: String { "xsw" }
+    /// The attacker's address on the LAN (above every node's .11 … .210).
+    public static let attackerAddress = "198.18.0.250"
+
     /// Every namespace of the run, nodes first.
     public var namespaces: [String] {
         nodes.map(\.namespace) + [switchNamespace, routerNamespace, upstreamNamespace]
-            + (management ? [managementSwitchNamespace] : [])
+            + (management ? [managementSwitchNamespace] : []) + (attacker ? [attackerNamespace] : [])
     }
 
     /// The node named `name`.
@@ -150,6 +163,18 @@ public struct LabTopology: Hashable, Sendable {
         commands.append(["ip", "-n", up, "link", "set", "upl0", "up"])
         commands.append(["ip", "-n", up, "addr", "add", "\(Self.standIn)/32", "dev", "lo"])
         commands.append(["ip", "-n", up, "route", "add", "default", "via", Self.routerUplinkAddress])
+        if attacker {
+            let x = attackerNamespace
+            commands.append([
+                "ip", "-n", sw, "link", "add", attackerSwitchPort, "type", "veth", "peer", "name", attackerInterface,
+                "netns", x,
+            ])
+            commands.append(["ip", "-n", sw, "link", "set", attackerSwitchPort, "master", "br0", "up"])
+            commands.append([
+                "ip", "-n", x, "addr", "add", "\(Self.attackerAddress)/\(Self.prefixLength)", "dev", attackerInterface,
+            ])
+            commands.append(["ip", "-n", x, "link", "set", attackerInterface, "up"])
+        }
         if management {
             commands.append(["ip", "-n", managementSwitchNamespace, "link", "add", "br0", "type", "bridge"])
             commands.append(["ip", "-n", managementSwitchNamespace, "link", "set", "br0", "up"])
