@@ -132,10 +132,16 @@ extension Simulation {
 
     // MARK: Receiving
 
-    func receive(_ i: Int, _ bytes: [UInt8], tag: UInt8) throws {
+    func receive(_ i: Int, _ sent: SentDatagram, tag: UInt8) throws {
         guard nodes[i] != nil, ifaceRx(i) else { return }
         if tag != Tag.normal { result.injectedDelivered += 1 }
-        switch decoder.decode(bytes, watermarks: &watermarks[i]) {
+        // The structural phase once per sent datagram, shared by its recipients; the rest per recipient.
+        let decoded: Result<DecodedDatagram, WireError>
+        switch sent.parsed(by: decoder) {
+        case .success(let parsed): decoded = decoder.accept(parsed, watermarks: &watermarks[i])
+        case .failure(let error): decoded = .failure(error)
+        }
+        switch decoded {
         case .failure(let error):
             rejectedCounts[error.reason, default: 0] += 1
             mix(20, i, UInt64(error.reason.utf8.count))

@@ -24,7 +24,7 @@ public final class Simulation<P: SimPolicy> {
     enum Event {
         case tick(Int, epoch: UInt32)
         case probeDone(Int, epoch: UInt32, outcome: UInt8)
-        case deliver(to: Int, bytes: [UInt8], tag: UInt8)
+        case deliver(to: Int, datagram: SentDatagram, tag: UInt8)
         case healDown(Int)
         case healUp(Int, epoch: UInt32)
         case fault(Int)
@@ -234,9 +234,9 @@ public final class Simulation<P: SimPolicy> {
             guard e == epoch[i], nodes[i] != nil else { return }
             check.lastProbeAnswered[i] = outcome & 0x0F == 1 || outcome >> 4 == 1
             try feed(i, .probeRound(Self.probeResult(outcome)))
-        case .deliver(let to, let bytes, let tag):
-            mix(3, to, UInt64(bytes.count) << 8 | UInt64(tag))
-            try receive(to, bytes, tag: tag)
+        case .deliver(let to, let datagram, let tag):
+            mix(3, to, UInt64(datagram.bytes.count) << 8 | UInt64(tag))
+            try receive(to, datagram, tag: tag)
         case .healDown(let i):
             mix(4, i)
             healDown[i] = true
