@@ -19,21 +19,31 @@ struct CoreBench {
         _ = core.handle(.probeRound(.init(targets: [.init(target: "gw", outcome: .answered)])), now: .zero)
         var reach = [Reach](repeating: .reachable, count: n)
         reach[0] = .reachable
-        for origin in 1..<n { _ = core.handle(.viewReceived(view(origin, 1, reach), direct: true), now: now) }
+        for origin in core.neighbors.map(\.int) {
+            _ = core.handle(.viewReceived(view(origin, 1, reach, listed: !core.isFullMesh), direct: true), now: now)
+        }
         return (core, reach)
     }
 
-    static func view(_ origin: Int, _ sequence: UInt64, _ reach: [Reach]) -> ReachabilityView {
-        ReachabilityView(
+    /// A healthy view of `origin`: dense over `reach` in a full mesh; in neighbourhood mode (docs/scaling.md)
+    /// a listed view naming member 0 (the benchmarked node) and, like a real one, ≤ 31 other neighbours.
+    static func view(_ origin: Int, _ sequence: UInt64, _ reach: [Reach], listed: Bool = false) -> ReachabilityView {
+        var subjects: [MemberIndex]?
+        var values = reach
+        if listed {
+            let others = (1...31).map { (origin + $0 * 97) % reach.count }.filter { $0 != origin && $0 != 0 }
+            subjects = Array(Set(others + [0])).sorted().map { MemberIndex($0) }
+            values = [Reach](repeating: .reachable, count: subjects!.count)
+        }
+        return ReachabilityView(
             origin: MemberIndex(origin), incarnation: 1, sequence: sequence, originTimeMillis: 0, configDigest: 0,
-            upstream: .up, decision: .healthy, reach: reach)
+            upstream: .up, decision: .healthy, reach: values, reachSubjects: subjects)
     }
 
     func rows(_ s: BenchSettings, verifyAnchor: () -> Void) -> [BenchRow] {
         let start = Instant.zero + .seconds(1)
         var (core, reach) = Self.warmCore(n, now: start)
         var sequence: UInt64 = 1
-        var origin = 1
         var now = start
         var tickCore = core
         var tickNow = start
@@ -45,11 +55,17 @@ struct CoreBench {
         for _ in 0..<HealSettings().failureRounds { _ = failingCore.handle(.probeRound(failed), now: start) }
         var failingNow = start
         let size = membersLabel(n)
+        // Views from the node's neighbours in turn (every member in a full mesh), pre-built per origin.
+        let origins = core.neighbors.map(\.int)
+        let listed = !core.isFullMesh
+        var templates = origins.map { Self.view($0, 1, reach, listed: listed) }
+        var k = 0
         let step = Measure.paired(runs: s.runs, duration: s.runDuration, {
-            origin = origin + 1 == n ? 1 : origin + 1
-            if origin == 1 { sequence += 1 }
+            k = k + 1 == origins.count ? 0 : k + 1
+            if k == 0 { sequence += 1 }
             now = now + .microseconds(10)
-            blackHole(core.handle(.viewReceived(Self.view(origin, sequence, reach), direct: true), now: now))
+            templates[k].sequence = sequence
+            blackHole(core.handle(.viewReceived(templates[k], direct: true), now: now))
         }, verifyAnchor)
         // A tick every gossip interval: every tick evaluates and gossips (the most expensive kind).
         let tick = Measure.paired(runs: s.runs, duration: s.runDuration, {

@@ -26,7 +26,8 @@ struct GossipBench {
         var core = NodeCore(roster: fleet.roster, me: MemberIndex(0), settings: settings, pacing: nil, seed: seed)
         var totals = Totals()
         var sequence = [UInt64](repeating: 0, count: n)
-        var nextPeer = 1
+        let peers = core.neighbors.map(\.int)
+        var nextPeer = 0
         let tick = Duration.milliseconds(100)
         var now = Instant.zero
         let opens = Instant.zero + Self.warmUp
@@ -35,11 +36,12 @@ struct GossipBench {
         while now < end {
             if now - lastFeed >= settings.gossipInterval {
                 lastFeed = now
-                for _ in 0..<min(settings.gossipFanout, n - 1) {
-                    sequence[nextPeer] += 1
-                    let view = fleet.peerView(nextPeer, sequence: sequence[nextPeer])
+                for _ in 0..<min(settings.gossipFanout, peers.count) {
+                    let peer = peers[nextPeer]
+                    sequence[peer] += 1
+                    let view = fleet.peerView(peer, sequence: sequence[peer])
                     _ = core.handle(.viewReceived(view, direct: true), now: now)
-                    nextPeer = nextPeer + 1 == n ? 1 : nextPeer + 1
+                    nextPeer = nextPeer + 1 == peers.count ? 0 : nextPeer + 1
                 }
             }
             for effect in core.handle(.tick, now: now) {
@@ -75,11 +77,13 @@ struct GossipBench {
             byteRates.append(Double(totals.bytes) / seconds)
             encodable = encodable && totals.encodable
         }
-        let viewBytes = WireFormat.viewBytes(clusterIDBytes: fleet.roster.clusterID.utf8.count, memberCount: n)
-        let size = membersLabel(n) + " (view \(BenchReport.group(viewBytes)) B)"
-        let note = encodable
-            ? "real encoder sizes"
-            : "view exceeds the 1,400 B datagram (limit \(BenchReport.group(WireFormat.maxMembers(clusterIDBytes: fleet.roster.clusterID.utf8.count))) members): sizes computed, encoder refuses"
+        let idBytes = fleet.roster.clusterID.utf8.count
+        let viewBytes =
+            fleet.graph.isFullMesh
+            ? WireFormat.viewBytes(clusterIDBytes: idBytes, memberCount: n)
+            : WireFormat.listedViewBytes(clusterIDBytes: idBytes, entries: fleet.graph.neighbors(of: MemberIndex(0)).count)
+        let size = membersLabel(n) + " (\(fleet.graph.isFullMesh ? "dense" : "listed") view \(BenchReport.group(viewBytes)) B)"
+        let note = encodable ? "real encoder sizes" : "a view exceeds the 1,400 B datagram: sizes computed, encoder refuses"
         return [
             BenchRow(figure: "gossip datagrams sent per node per second", size: size, median: Measure.median(datagramRates),
                      unit: "datagrams/s", anchor: "memberlist LAN defaults: 200 ms × fanout 3 + 1 probe/s",
@@ -96,41 +100,45 @@ struct GossipBench {
 /// computed from the wire format instead.
 struct GossipFleet {
     let roster: ClusterRoster
+    let graph: NeighborGraph
     let signer: Ed25519Signer?
     let encoder: DatagramEncoder
-    let fits: Bool
     private var reach: [Reach]
     private var relayed: [SignedView?] = []
-    private let signers: [Ed25519Signer]
 
+    /// Member 0 and the members whose views it relays (its neighbours) get real keys; in neighbourhood
+    /// mode the others never sign anything here, so a 10,000-member fleet needs ~33 key pairs.
     init(_ n: Int) throws {
         let id = "bench-fleet"
-        fits = WireFormat.headerBytes + WireFormat.viewBytes(clusterIDBytes: id.utf8.count, memberCount: n) <= WireFormat.maxDatagramBytes
-        if fits {
-            signers = try (0..<n).map { try Ed25519Signer(seed: BenchKeys.seed(for: $0)) }
-            roster = ClusterRoster(clusterID: id, members: signers.enumerated().map { .init(name: "n\($0.offset)", publicKey: $0.element.publicKey) })
-            signer = signers[0]
-        } else {
-            signers = []
-            roster = CoreBench.roster(n)
-            signer = nil
-        }
+        let names = CoreBench.roster(n)
+        graph = NeighborGraph(roster: names, size: HealSettings().neighborhoodSize)
+        let keyed = [0] + graph.neighbors(of: MemberIndex(0)).map(\.int)
+        var signers = [Ed25519Signer?](repeating: nil, count: n)
+        for i in keyed { signers[i] = try Ed25519Signer(seed: BenchKeys.seed(for: i)) }
+        roster = ClusterRoster(
+            clusterID: id,
+            members: (0..<n).map { .init(name: "n\($0)", publicKey: signers[$0]?.publicKey ?? [UInt8](repeating: 0, count: 32)) })
+        signer = signers[0]
         encoder = DatagramEncoder(roster: roster)
-        reach = [Reach](repeating: .reachable, count: n)
-        if fits {
-            // Pre-sign one view per peer: these are what the node relays.
-            var views = [SignedView?](repeating: nil, count: n)
-            for i in 1..<n { views[i] = try encoder.sign(peerView(i, sequence: 1), with: signers[i]) }
-            relayed = views
-        }
+        reach = graph.isFullMesh ? [Reach](repeating: .reachable, count: n) : []
+        // Pre-sign one view per neighbour: these are what the node relays.
+        var views = [SignedView?](repeating: nil, count: n)
+        for i in keyed.dropFirst() { views[i] = try encoder.sign(peerView(i, sequence: 1), with: signers[i]!) }
+        relayed = views
     }
 
     func peerView(_ origin: Int, sequence: UInt64) -> ReachabilityView {
         var reach = self.reach
-        reach[origin] = .isSelf
+        var subjects: [MemberIndex]?
+        if graph.isFullMesh {
+            reach[origin] = .isSelf
+        } else {
+            subjects = graph.neighbors(of: MemberIndex(origin))
+            reach = [Reach](repeating: .reachable, count: subjects!.count)
+        }
         return ReachabilityView(
             origin: MemberIndex(origin), incarnation: 1, sequence: sequence, originTimeMillis: 0, configDigest: 0,
-            upstream: .up, decision: .healthy, reach: reach)
+            upstream: .up, decision: .healthy, reach: reach, reachSubjects: subjects)
     }
 
     /// The size of the datagram the shell would send: the real encoder's, or the wire arithmetic's.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NetHealBench
+import NetHealSimulator
 
 #if canImport(Glibc)
 import Glibc
@@ -24,29 +25,44 @@ public struct BenchCommand: ParsableCommand {
     public var runs: Int?
 
     /// Only these sections.
-    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Only these sections: wire, core, gossip (default: all).", valueName: "section"))
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: ArgumentHelp(
+            "Only these sections: wire, core, gossip, sim (default: these four); lab (root, minutes: agents next to serf in namespaces).",
+            valueName: "section"))
     public var only: [String] = []
+
+    /// Sections this command runs itself (the rest are NetHealBench's).
+    static let ownSections: Set<String> = ["sim", "lab"]
 
     public init() {}
 
     public func validate() throws {
         if let runs, runs < 5 { throw ValidationError("--runs must be at least 5 (a median of fewer runs is not reported)") }
-        for section in only where !BenchSettings.allSections.contains(section) {
-            throw ValidationError("unknown section `\(section)` for --only; use wire, core or gossip")
+        for section in only where !BenchSettings.allSections.contains(section) && !Self.ownSections.contains(section) {
+            throw ValidationError("unknown section `\(section)` for --only; use wire, core, gossip, sim or lab")
         }
     }
 
     public func run() throws {
         var settings = quick ? BenchSettings.quick : BenchSettings()
         if let runs { settings.runs = runs }
-        if !only.isEmpty { settings.sections = Set(only) }
+        let chosen = only.isEmpty ? BenchSettings.allSections.union(["sim"]) : Set(only)
+        settings.sections = chosen.subtracting(Self.ownSections)
         print("netheal-cluster bench\(quick ? " --quick (smoke run: figures are noisy)" : "")")
         print("machine: \(Self.cpuModel()), \(Self.onlineCPUs()) CPU(s); build: \(Self.buildConfiguration)")
-        let report = try NetHealBench.run(settings) { line in
-            let text = "bench: \(line)\n"
-            _ = text.withCString { write(2, $0, strlen($0)) }
+        if !settings.sections.isEmpty {
+            let report = try NetHealBench.run(settings) { line in Self.progress(line) }
+            print(report.table)
         }
-        print(report.table)
+        if chosen.contains("sim") { try SimulatorBenchSection.run(quick: quick, runs: quick ? 1 : min(settings.runs, 3)) }
+        if chosen.contains("lab") { try LabBenchSection.run(quick: quick) }
+    }
+
+    /// A progress line on standard error.
+    static func progress(_ line: String) {
+        let text = "bench: \(line)\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
     }
 
     #if DEBUG

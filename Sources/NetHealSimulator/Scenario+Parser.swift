@@ -77,8 +77,8 @@ struct ScenarioParser {
             guard w.count == 2, let v = UInt64(w[1]) else { throw fail("expected `seed N` (an unsigned integer)") }
             s.seed = v
         case "fleet":
-            guard w.count == 2, let n = Int(w[1]), n >= 1, n <= 5000 else {
-                throw fail("expected `fleet N` with 1 ≤ N ≤ 5000 (the wire format holds ~5,100 members)")
+            guard w.count == 2, let n = Int(w[1]), n >= 1, n <= 65_535 else {
+                throw fail("expected `fleet N` with 1 ≤ N ≤ 65535 (16-bit member indexes on the wire)")
             }
             s.fleetSize = n
             fleetSeen = true

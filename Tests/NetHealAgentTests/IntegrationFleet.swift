@@ -49,10 +49,14 @@ final class IntegrationFleet: @unchecked Sendable {
     /// The `maintenance_windows` written into every node file (none when empty).
     let maintenanceWindows: [String]
 
+    /// Lines appended to `fastProtocol` in the cluster file (e.g. "  neighborhood_size: 4").
+    let extraProtocol: String
+
     init(
         size: Int, interface: String = "lo", mode: String = "heal", withMetrics: Bool = false,
-        controlGroup: String? = nil, maintenanceWindows: [String] = []
+        controlGroup: String? = nil, maintenanceWindows: [String] = [], extraProtocol: String = ""
     ) throws {
+        self.extraProtocol = extraProtocol
         self.maintenanceWindows = maintenanceWindows
         self.interface = interface
         self.mode = mode
@@ -105,7 +109,8 @@ final class IntegrationFleet: @unchecked Sendable {
     }
 
     private func writeFiles() throws {
-        try clusterText().write(toFile: clusterFile, atomically: true, encoding: .utf8)
+        try clusterText(protocol: Self.fastProtocol + (extraProtocol.isEmpty ? "" : "\n" + extraProtocol))
+            .write(toFile: clusterFile, atomically: true, encoding: .utf8)
         for i in 0..<size {
             let key = "\(directory)/n\(i).key"
             try SecretKeyFile.write(seed: fleet.seeds[i], to: key)

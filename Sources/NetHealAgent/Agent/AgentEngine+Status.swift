@@ -77,8 +77,28 @@ extension AgentEngine {
                 transportDrops: drops, datagramsSent: transportCounters.datagramsSent,
                 sendErrors: transportCounters.sendErrors, healsStarted: counters.healsStarted,
                 wouldHeals: counters.wouldHeals),
-            diagnosis: FleetDiagnosis.diagnose(.init(names: names, views: diagnosisViews, me: me.int)),
+            diagnosis: diagnosisLine(names: names, views: diagnosisViews),
             lastReload: lastReload,
             maintenance: inMaintenance ? MaintenanceStatus(untilMillis: maintenanceUntilMillis) : nil)
+    }
+}
+
+extension AgentEngine {
+    /// The one-line diagnosis: over the whole fleet in a full mesh; in neighbourhood mode over this node
+    /// and its neighbours only (the members it hears from; docs/scaling.md), so that thousands of
+    /// members it never hears are not reported silent.
+    func diagnosisLine(names: [String], views: [FleetDiagnosis.MemberView?]) -> String {
+        if core.isFullMesh { return FleetDiagnosis.diagnose(.init(names: names, views: views, me: me.int)) }
+        let scope = ([me] + core.neighbors).map(\.int).sorted()
+        let scoped: [FleetDiagnosis.MemberView?] = scope.map { i in
+            views[i].map { view in
+                .init(
+                    upstream: view.upstream, decision: view.decision,
+                    reach: scope.map { view.reach.indices.contains($0) ? view.reach[$0] : .unknown })
+            }
+        }
+        let line = FleetDiagnosis.diagnose(
+            .init(names: scope.map { names[$0] }, views: scoped, me: scope.firstIndex(of: me.int) ?? 0))
+        return "neighbourhood of \(scope.count - 1): " + line
     }
 }
