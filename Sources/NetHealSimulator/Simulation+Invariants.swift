@@ -98,7 +98,7 @@ extension Simulation {
     /// members it watches and hears from (docs/scaling.md §5, "cut off from every neighbour").
     func workingPeer(of i: Int, quietFor quiet: Int64) -> Int? {
         let candidates = graph.isFullMesh ? Array(0..<n) : graph.neighbors(of: MemberIndex(i)).map(\.int)
-        for m in candidates where m != i && nodes[m] != nil && ifaceWorks(m) && now - lastDisturbed[m] > quiet {
+        for m in candidates where m != i && running[m] && ifaceWorks(m) && now - lastDisturbed[m] > quiet {
             if !blocked(m, i), !blocked(i, m), params(m, i).loss <= 0.05, params(i, m).loss <= 0.05 { return m }
         }
         return nil
@@ -139,7 +139,7 @@ extension Simulation {
             guard let start = check.healStarts[m].last, now - start >= 2 * gossip + 50_000_000 else { continue }
             // Its announcement could leave only if its interface was sending when the heal started.
             guard check.announcedHeal[m] else { continue }
-            guard nodes[m] != nil, check.lastRestart[m] < start, check.lastRestart[i] < start - gossip * 8 else { continue }
+            guard running[m], check.lastRestart[m] < start, check.lastRestart[i] < start - gossip * 8 else { continue }
             guard ifaceFineSince[i] != .max, ifaceFineSince[i] <= start - gossip else { continue }
             guard lastCutTouch[i] < start - gossip, lastCutTouch[m] < start - gossip, !blocked(m, i), !blocked(i, m),
                 params(m, i).loss < 0.05
@@ -309,7 +309,7 @@ extension Simulation {
         if o.mode == .tx {
             var heard = 0
             var healthy = 0
-            for m in 0..<n where m != i && nodes[m] != nil && ifaceTx(m) && !blocked(m, i) && params(m, i).loss < 0.5 {
+            for m in 0..<n where m != i && running[m] && ifaceTx(m) && !blocked(m, i) && params(m, i).loss < 0.5 {
                 heard += 1
                 if upstreamOK(m) && ifaceRx(m) { healthy += 1 }
             }

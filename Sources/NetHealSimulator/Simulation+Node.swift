@@ -98,8 +98,9 @@ extension Simulation {
     // MARK: Crash and restart
 
     func crash(_ i: Int, restartAfter: Int64) {
-        guard nodes[i] != nil else { return }
+        guard running[i] else { return }
         nodes[i] = nil
+        running[i] = false
         result.downtimes.append((i, now, nil))
         epoch[i] &+= 1
         lastDisturbed[i] = now
@@ -108,7 +109,7 @@ extension Simulation {
     }
 
     func restart(_ i: Int) throws {
-        guard nodes[i] == nil else { return }
+        guard !running[i] else { return }
         if let k = result.downtimes.lastIndex(where: { $0.node == i && $0.to == nil }) { result.downtimes[k].to = now }
         let oldOffset = persistedOffset[i]
         monoOffset[i] = Int64(restartRng.next() % 1_000_000_000_000_000)
@@ -124,6 +125,7 @@ extension Simulation {
         recentOrigins[i] = []
         recentCursor[i] = 0
         nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next(), graph: graph)
+        running[i] = true
         lastDisturbed[i] = now
         onRestarted(i)
         try feed(i, .started)
@@ -133,7 +135,7 @@ extension Simulation {
     // MARK: Receiving
 
     func receive(_ i: Int, _ sent: SentDatagram, tag: UInt8) throws {
-        guard nodes[i] != nil, ifaceRx(i) else { return }
+        guard running[i], ifaceRx(i) else { return }
         if tag != Tag.normal { result.injectedDelivered += 1 }
         // The structural phase once per sent datagram, shared by its recipients; the rest per recipient.
         let decoded: Result<DecodedDatagram, WireError>

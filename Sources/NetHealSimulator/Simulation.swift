@@ -49,6 +49,8 @@ public final class Simulation<P: SimPolicy> {
     let recordTimeline: Bool
 
     var nodes: [P?]
+    /// `nodes[i] != nil`, kept beside it: testing the optional copies the whole policy value.
+    var running: [Bool]
     var watermarks: [ViewWatermarks]
     var incarnation: [UInt64]
     var sequence: [UInt64]
@@ -153,6 +155,7 @@ public final class Simulation<P: SimPolicy> {
         }
         nodes = []
         nodes.reserveCapacity(n)
+        running = Array(repeating: true, count: n)
         monoOffset = []
         for i in 0..<n {
             nodes.append(P(
@@ -226,12 +229,12 @@ public final class Simulation<P: SimPolicy> {
         switch event {
         case .tick(let i, let e):
             mix(1, i)
-            guard e == epoch[i], nodes[i] != nil else { return }
+            guard e == epoch[i], running[i] else { return }
             try feed(i, .tick)
             queue.push(at: now + tick, .tick(i, epoch: e))
         case .probeDone(let i, let e, let outcome):
             mix(2, i, UInt64(outcome))
-            guard e == epoch[i], nodes[i] != nil else { return }
+            guard e == epoch[i], running[i] else { return }
             check.lastProbeAnswered[i] = outcome & 0x0F == 1 || outcome >> 4 == 1
             try feed(i, .probeRound(Self.probeResult(outcome)))
         case .deliver(let to, let datagram, let tag):
@@ -247,7 +250,7 @@ public final class Simulation<P: SimPolicy> {
             if wedge[i] != 0, wedge[i] & 4 == 0 { wedge[i] = 0 }
             truthChanged(i)
             onHealRepaired(i)
-            if e == epoch[i], nodes[i] != nil { try feed(i, .healFinished(.completed)) }
+            if e == epoch[i], running[i] { try feed(i, .healFinished(.completed)) }
         case .fault(let k):
             mix(6, k)
             try apply(actions[k])

@@ -99,16 +99,17 @@ public struct DatagramDecoder: Sendable {
             return .failure(.replayed(
                 origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
         }
-        var skipped = [Bool](repeating: false, count: headers.count)
+        // A datagram holds at most 13 views (1,400 bytes, ≥ 105 per view), so one word of bits suffices.
+        var skipped = SkipSet()
         var skippedCount = 0
         for i in headers.indices.dropFirst()
         where !watermarks.isNewer(headers[i].version, than: headers[i].origin) || !watermarks.wantsRelayed(from: headers[i].origin) {
-            skipped[i] = true
+            skipped.insert(i)
             skippedCount += 1
         }
         // Signatures of every view that would be accepted; one failure rejects the datagram.
         let base = slice.startIndex
-        for (i, h) in headers.enumerated() where !skipped[i] {
+        for (i, h) in headers.enumerated() where !skipped.contains(i) {
             let signed = (base + h.start)..<(base + h.start + h.length - WireFormat.signatureBytes)
             let signature = signed.upperBound..<(base + h.start + h.length)
             // The current key first; a member in key rotation also has a next key, tried only when
@@ -124,12 +125,24 @@ public struct DatagramDecoder: Sendable {
         let sender = parsed.views.isEmpty ? signedView(first, in: slice) : parsed.views[0]
         var relayed: [SignedView] = []
         relayed.reserveCapacity(headers.count - 1 - skippedCount)
-        for i in headers.indices.dropFirst() where !skipped[i] {
+        for i in headers.indices.dropFirst() where !skipped.contains(i) {
             relayed.append(parsed.views.isEmpty ? signedView(headers[i], in: slice) : parsed.views[i])
         }
         watermarks.advance(sender.origin, to: sender.version)
         for view in relayed { watermarks.advance(view.origin, to: view.version) }
         return .success(DecodedDatagram(sender: sender, relayed: relayed, skippedRelayed: skippedCount))
+    }
+
+    /// The indexes of skipped views: bits of one word, spilling to a set past 64 (never, at 1,400 bytes).
+    private struct SkipSet {
+        var bits: UInt64 = 0
+        var more: Set<Int> = []
+
+        mutating func insert(_ i: Int) {
+            if i < 64 { bits |= 1 << UInt64(i) } else { more.insert(i) }
+        }
+
+        func contains(_ i: Int) -> Bool { i < 64 ? bits & (1 << UInt64(i)) != 0 : more.contains(i) }
     }
 
     /// Checks everything but freshness and signatures: header, then each view field by field, then the end.
