@@ -13,6 +13,12 @@ final class SentDatagram {
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
+    /// The sender's view (the first) of a datagram a recipient accepted, i.e. whose parse succeeded.
+    var senderView: SignedView? {
+        if case .success(let parsed)? = cached { return parsed.views.first }
+        return nil
+    }
+
     /// The structural parse of `bytes` by `decoder` (computed on first use).
     func parsed(by decoder: DatagramDecoder) -> Result<ParsedDatagram, WireError> {
         if let cached { return cached }

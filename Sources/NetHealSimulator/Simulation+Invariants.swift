@@ -12,9 +12,9 @@ struct CheckerState {
     /// Per receiver, the highest version accepted from each origin in the current process (lazily
     /// sized; full mesh).
     var lastAccepted: [[ViewVersion]]
-    /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: keyed by origin
-    /// (lookups only), so that 10,000 nodes do not need 10,000² versions (1.6 GB).
-    var lastAcceptedSparse: [[Int: ViewVersion]]
+    /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: a slot per
+    /// neighbour, so that 10,000 nodes do not need 10,000² versions (1.6 GB).
+    var lastAcceptedSparse: AcceptedVersions
     var restarted: [Bool]
     var lastRestart: [Int64]
     var firstWedgeAt: [Int64?]
@@ -22,11 +22,11 @@ struct CheckerState {
     /// The node's interface could send when its latest heal started (so peers can have seen it healing).
     var announcedHeal: [Bool]
 
-    init(n: Int) {
+    init(n: Int, graph: NeighborGraph) {
         lastProbeAnswered = Array(repeating: false, count: n)
         healStarts = Array(repeating: [], count: n)
         lastAccepted = Array(repeating: [], count: n)
-        lastAcceptedSparse = Array(repeating: [:], count: n)
+        lastAcceptedSparse = AcceptedVersions(graph: graph, count: n)
         restarted = Array(repeating: false, count: n)
         lastRestart = Array(repeating: Int64.min / 2, count: n)
         firstWedgeAt = Array(repeating: nil, count: n)
@@ -174,7 +174,7 @@ extension Simulation {
     func onRestarted(_ i: Int) {
         check.lastProbeAnswered[i] = false
         check.lastAccepted[i] = []
-        check.lastAcceptedSparse[i] = [:]
+        if !graph.isFullMesh { check.lastAcceptedSparse.reset(i) }
         check.restarted[i] = true
         check.lastRestart[i] = now
     }
@@ -222,14 +222,14 @@ extension Simulation {
     private func accept(receiver i: Int, _ v: SignedView) {
         let o = v.origin.int
         if o == i { violate(.safety, i, "accepted its own view back") }
-        let last = graph.isFullMesh ? check.lastAccepted[i][o] : check.lastAcceptedSparse[i][o] ?? ViewVersion(incarnation: 0, sequence: 0)
+        let last = graph.isFullMesh ? check.lastAccepted[i][o] : check.lastAcceptedSparse.last(i, o)
         if v.version <= last {
             violate(.safety, i, "accepted view \(v.version) of \(Scenario.nodeName(o)) not newer than"
                 + " \(last) already accepted (replay)")
         } else if graph.isFullMesh {
             check.lastAccepted[i][o] = v.version
         } else {
-            check.lastAcceptedSparse[i][o] = v.version
+            check.lastAcceptedSparse.set(i, o, v.version)
         }
     }
 

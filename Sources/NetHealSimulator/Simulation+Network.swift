@@ -31,7 +31,9 @@ extension Simulation {
         var relayed: [SignedView] = []
         relayed.reserveCapacity(relay.count)
         for origin in relay {
-            if let k = recentOrigins[i].firstIndex(of: origin.rawValue) { relayed.append(recent[i][k]) }
+            if let k = recentSlot(i, origin.rawValue), let view = recentSent[k]?.senderView {
+                relayed.append(view)
+            }
         }
         let datagram: EncodedDatagram
         do {

@@ -60,8 +60,10 @@ public final class Simulation<P: SimPolicy> {
     var persisted: [PacingState?]
     var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
-    var recent: [[SignedView]]
-    var recentOrigins: [[UInt16]]
+    /// Flat, `recentCapacity` slots per node: the datagram whose sender's view is kept, its origin.
+    var recentSent: [SentDatagram?]
+    var recentOrigins: [UInt16]
+    var recentCount: [Int]
     var recentCursor: [Int]
     /// Per sender: its last datagrams as sent (for replay injection), oldest first.
     var captured: [[[UInt8]]]
@@ -176,8 +178,9 @@ public final class Simulation<P: SimPolicy> {
         skewMillis = Array(repeating: 0, count: n)
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
-        recent = Array(repeating: [], count: n)
-        recentOrigins = Array(repeating: [], count: n)
+        recentSent = Array(repeating: nil, count: n * Self.recentCapacity)
+        recentOrigins = Array(repeating: 0, count: n * Self.recentCapacity)
+        recentCount = Array(repeating: 0, count: n)
         recentCursor = Array(repeating: 0, count: n)
         captured = Array(repeating: [], count: n)
         crashArmed = Array(repeating: nil, count: n)
@@ -193,7 +196,7 @@ public final class Simulation<P: SimPolicy> {
         ifaceBrokenSince = Array(repeating: 0, count: n)
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
-        check = CheckerState(n: n)
+        check = CheckerState(n: n, graph: graph)
         lastState = Array(repeating: .starting, count: n)
         result = SimulationResult(
             scenario: scenario.name, source: scenario.source, seed: scenario.seed, policy: P.policyName,

@@ -12,8 +12,8 @@ public struct ParsedDatagram: Sendable {
     /// The fixed fields of each view, in datagram order.
     let headers: [DatagramDecoder.Header]
     /// Every view materialised, in datagram order, when `parse` was asked to; else empty (then
-    /// `accept` materialises only the views it accepts).
-    var views: [SignedView]
+    /// `accept` materialises only the views it accepts). Not verified: trust only what `accept` returns.
+    public internal(set) var views: [SignedView]
 
     /// The number of views in the datagram (the sender's first).
     public var viewCount: Int { headers.count }
