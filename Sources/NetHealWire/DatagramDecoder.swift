@@ -103,7 +103,7 @@ public struct DatagramDecoder: Sendable {
         var skipped = SkipSet()
         var skippedCount = 0
         for i in headers.indices.dropFirst()
-        where !watermarks.isNewer(headers[i].version, than: headers[i].origin) || !watermarks.wantsRelayed(from: headers[i].origin) {
+        where !watermarks.wantsRelayed(from: headers[i].origin) || !watermarks.isNewer(headers[i].version, than: headers[i].origin) {
             skipped.insert(i)
             skippedCount += 1
         }
