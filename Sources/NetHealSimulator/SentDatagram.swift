@@ -9,21 +9,26 @@ import NetHealWire
 final class SentDatagram {
     /// The datagram's bytes.
     let bytes: [UInt8]
-    private var cached: Result<ParsedDatagram, WireError>?
+    /// After `parseOnce`: the parse, or the structural error.
+    private(set) var parsed: ParsedDatagram?
+    private(set) var error: WireError?
+    /// After a successful `parseOnce`: the sender's view (the first), kept for relaying.
+    private(set) var senderView: SignedView?
+    private var done = false
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    /// The sender's view (the first) of a datagram a recipient accepted, i.e. whose parse succeeded.
-    var senderView: SignedView? {
-        if case .success(let parsed)? = cached { return parsed.views.first }
-        return nil
-    }
-
-    /// The structural parse of `bytes` by `decoder` (computed on first use).
-    func parsed(by decoder: DatagramDecoder) -> Result<ParsedDatagram, WireError> {
-        if let cached { return cached }
-        let result = decoder.parse(bytes, materializeViews: true)
-        cached = result
-        return result
+    /// Runs the structural phase with `decoder` unless it ran already.
+    @inline(__always)
+    func parseOnce(by decoder: DatagramDecoder) {
+        if done { return }
+        done = true
+        switch decoder.parse(bytes, materializeViews: true) {
+        case .success(let p):
+            parsed = p
+            senderView = p.views.first
+        case .failure(let e):
+            error = e
+        }
     }
 }

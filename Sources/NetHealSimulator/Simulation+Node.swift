@@ -139,9 +139,11 @@ extension Simulation {
         if tag != Tag.normal { result.injectedDelivered += 1 }
         // The structural phase once per sent datagram, shared by its recipients; the rest per recipient.
         let decoded: Result<DecodedDatagram, WireError>
-        switch sent.parsed(by: decoder) {
-        case .success(let parsed): decoded = decoder.accept(parsed, watermarks: &watermarks[i])
-        case .failure(let error): decoded = .failure(error)
+        sent.parseOnce(by: decoder)
+        if let parsed = sent.parsed {
+            decoded = decoder.accept(parsed, watermarks: &watermarks[i])
+        } else {
+            decoded = .failure(sent.error!)
         }
         switch decoded {
         case .failure(let error):
