@@ -48,12 +48,14 @@ public final class Simulation<P: SimPolicy> {
     let tick: Int64
     let recordTimeline: Bool
 
-    var nodes: [P?]
+    // `@exclusivity(unchecked)` on the hot state: one simulation runs on one thread and never overlaps
+    // accesses to it, so the runtime exclusivity checks of a class's stored properties are skipped.
+    @exclusivity(unchecked) var nodes: [P?]
     /// `nodes[i] != nil`, kept beside it: testing the optional copies the whole policy value.
-    var running: [Bool]
-    var watermarks: [ViewWatermarks]
+    @exclusivity(unchecked) var running: [Bool]
+    @exclusivity(unchecked) var watermarks: [ViewWatermarks]
     var incarnation: [UInt64]
-    var sequence: [UInt64]
+    @exclusivity(unchecked) var sequence: [UInt64]
     var epoch: [UInt32]
     var monoOffset: [Int64]
     var skewMillis: [Int64]
@@ -61,12 +63,12 @@ public final class Simulation<P: SimPolicy> {
     var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
     /// Flat, `recentCapacity` slots per node: the datagram whose sender's view is kept, its origin.
-    var recentSent: [SentDatagram?]
-    var recentOrigins: [UInt16]
-    var recentCount: [Int]
-    var recentCursor: [Int]
+    @exclusivity(unchecked) var recentSent: [SentDatagram?]
+    @exclusivity(unchecked) var recentOrigins: [UInt16]
+    @exclusivity(unchecked) var recentCount: [Int]
+    @exclusivity(unchecked) var recentCursor: [Int]
     /// Per sender: its last datagrams as sent (for replay injection), oldest first.
-    var captured: [[[UInt8]]]
+    @exclusivity(unchecked) var captured: [[[UInt8]]]
     var crashArmed: [Int64?]
 
     // Ground truth.
@@ -84,7 +86,7 @@ public final class Simulation<P: SimPolicy> {
     var ifaceBrokenSince: [Int64]
     var truthFineSince: [Int64]
 
-    var queue = EventQueue<Event>()
+    @exclusivity(unchecked) var queue = EventQueue<Event>()
     var now: Int64 = 0
     var netRng: SplitMix64
     var probeRng: SplitMix64
@@ -92,10 +94,10 @@ public final class Simulation<P: SimPolicy> {
     var restartRng: SplitMix64
     var actions: [FaultAction] = []
 
-    var check: CheckerState
-    var result: SimulationResult
+    @exclusivity(unchecked) var check: CheckerState
+    @exclusivity(unchecked) var result: SimulationResult
     var rejectedCounts: [String: Int] = [:]
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    @exclusivity(unchecked) var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     var lastState: [DecisionState]
 
     /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
