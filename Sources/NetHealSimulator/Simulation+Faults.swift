@@ -139,15 +139,16 @@ extension Simulation {
             for f in from.members {
                 let pool = captured[f]
                 let chosen = stale ? Array(pool.prefix(count)) : Array(pool.suffix(count))
+                let datagrams = chosen.map { SentDatagram($0) }
                 for t in to.members where t != f {
-                    for bytes in chosen { queue.push(at: now + 1_000_000, .deliver(to: t, bytes: bytes, tag: Tag.replay)) }
+                    for d in datagrams { queue.push(at: now + 1_000_000, .deliver(to: t, datagram: d, tag: Tag.replay)) }
                 }
             }
         case (.forge(let from, let to), .start):
             for f in from.members {
-                let bytes = try forged(claiming: f)
+                let datagram = SentDatagram(try forged(claiming: f))
                 for t in to.members where t != f {
-                    queue.push(at: now + 1_000_000, .deliver(to: t, bytes: bytes, tag: Tag.forged))
+                    queue.push(at: now + 1_000_000, .deliver(to: t, datagram: datagram, tag: Tag.forged))
                 }
             }
         default:

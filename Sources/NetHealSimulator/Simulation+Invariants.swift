@@ -12,9 +12,9 @@ struct CheckerState {
     /// Per receiver, the highest version accepted from each origin in the current process (lazily
     /// sized; full mesh).
     var lastAccepted: [[ViewVersion]]
-    /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: keyed by origin
-    /// (lookups only), so that 10,000 nodes do not need 10,000² versions (1.6 GB).
-    var lastAcceptedSparse: [[Int: ViewVersion]]
+    /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: a slot per
+    /// neighbour, so that 10,000 nodes do not need 10,000² versions (1.6 GB).
+    var lastAcceptedSparse: AcceptedVersions
     var restarted: [Bool]
     var lastRestart: [Int64]
     var firstWedgeAt: [Int64?]
@@ -22,11 +22,11 @@ struct CheckerState {
     /// The node's interface could send when its latest heal started (so peers can have seen it healing).
     var announcedHeal: [Bool]
 
-    init(n: Int) {
+    init(n: Int, graph: NeighborGraph) {
         lastProbeAnswered = Array(repeating: false, count: n)
         healStarts = Array(repeating: [], count: n)
         lastAccepted = Array(repeating: [], count: n)
-        lastAcceptedSparse = Array(repeating: [:], count: n)
+        lastAcceptedSparse = AcceptedVersions(graph: graph, count: n)
         restarted = Array(repeating: false, count: n)
         lastRestart = Array(repeating: Int64.min / 2, count: n)
         firstWedgeAt = Array(repeating: nil, count: n)
@@ -98,7 +98,7 @@ extension Simulation {
     /// members it watches and hears from (docs/scaling.md §5, "cut off from every neighbour").
     func workingPeer(of i: Int, quietFor quiet: Int64) -> Int? {
         let candidates = graph.isFullMesh ? Array(0..<n) : graph.neighbors(of: MemberIndex(i)).map(\.int)
-        for m in candidates where m != i && nodes[m] != nil && ifaceWorks(m) && now - lastDisturbed[m] > quiet {
+        for m in candidates where m != i && running[m] && ifaceWorks(m) && now - lastDisturbed[m] > quiet {
             if !blocked(m, i), !blocked(i, m), params(m, i).loss <= 0.05, params(i, m).loss <= 0.05 { return m }
         }
         return nil
@@ -139,7 +139,7 @@ extension Simulation {
             guard let start = check.healStarts[m].last, now - start >= 2 * gossip + 50_000_000 else { continue }
             // Its announcement could leave only if its interface was sending when the heal started.
             guard check.announcedHeal[m] else { continue }
-            guard nodes[m] != nil, check.lastRestart[m] < start, check.lastRestart[i] < start - gossip * 8 else { continue }
+            guard running[m], check.lastRestart[m] < start, check.lastRestart[i] < start - gossip * 8 else { continue }
             guard ifaceFineSince[i] != .max, ifaceFineSince[i] <= start - gossip else { continue }
             guard lastCutTouch[i] < start - gossip, lastCutTouch[m] < start - gossip, !blocked(m, i), !blocked(i, m),
                 params(m, i).loss < 0.05
@@ -174,7 +174,7 @@ extension Simulation {
     func onRestarted(_ i: Int) {
         check.lastProbeAnswered[i] = false
         check.lastAccepted[i] = []
-        check.lastAcceptedSparse[i] = [:]
+        if !graph.isFullMesh { check.lastAcceptedSparse.reset(i) }
         check.restarted[i] = true
         check.lastRestart[i] = now
     }
@@ -222,14 +222,14 @@ extension Simulation {
     private func accept(receiver i: Int, _ v: SignedView) {
         let o = v.origin.int
         if o == i { violate(.safety, i, "accepted its own view back") }
-        let last = graph.isFullMesh ? check.lastAccepted[i][o] : check.lastAcceptedSparse[i][o] ?? ViewVersion(incarnation: 0, sequence: 0)
+        let last = graph.isFullMesh ? check.lastAccepted[i][o] : check.lastAcceptedSparse.last(i, o)
         if v.version <= last {
             violate(.safety, i, "accepted view \(v.version) of \(Scenario.nodeName(o)) not newer than"
                 + " \(last) already accepted (replay)")
         } else if graph.isFullMesh {
             check.lastAccepted[i][o] = v.version
         } else {
-            check.lastAcceptedSparse[i][o] = v.version
+            check.lastAcceptedSparse.set(i, o, v.version)
         }
     }
 
@@ -309,7 +309,7 @@ extension Simulation {
         if o.mode == .tx {
             var heard = 0
             var healthy = 0
-            for m in 0..<n where m != i && nodes[m] != nil && ifaceTx(m) && !blocked(m, i) && params(m, i).loss < 0.5 {
+            for m in 0..<n where m != i && running[m] && ifaceTx(m) && !blocked(m, i) && params(m, i).loss < 0.5 {
                 heard += 1
                 if upstreamOK(m) && ifaceRx(m) { healthy += 1 }
             }

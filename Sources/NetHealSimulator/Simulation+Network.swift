@@ -31,7 +31,9 @@ extension Simulation {
         var relayed: [SignedView] = []
         relayed.reserveCapacity(relay.count)
         for origin in relay {
-            if let k = recentOrigins[i].firstIndex(of: origin.rawValue) { relayed.append(recent[i][k]) }
+            if let k = recentSlot(i, origin.rawValue), let view = recentSent[k]?.senderView {
+                relayed.append(view)
+            }
         }
         let datagram: EncodedDatagram
         do {
@@ -42,18 +44,19 @@ extension Simulation {
         let bytes = datagram.bytes
         if captured[i].count >= Self.capturedCapacity { captured[i].removeFirst() }
         captured[i].append(bytes)
-        for t in targets { transmit(from: i, to: t.int, bytes, tag: Tag.normal) }
+        let sent = SentDatagram(bytes)
+        for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }
 
     /// One datagram on the link i → t: partition, loss, latency, reordering, duplication.
-    func transmit(from i: Int, to t: Int, _ bytes: [UInt8], tag: UInt8) {
+    func transmit(from i: Int, to t: Int, _ datagram: SentDatagram, tag: UInt8) {
         result.datagramsSent += 1
-        result.gossipBytes += bytes.count
+        result.gossipBytes += datagram.bytes.count
         if blocked(i, t) { return }
         let p = params(i, t)
         if netRng.chance(p.loss) { return }
-        queue.push(at: now + latency(p), .deliver(to: t, bytes: bytes, tag: tag))
-        if netRng.chance(p.duplicate) { queue.push(at: now + latency(p), .deliver(to: t, bytes: bytes, tag: tag)) }
+        queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag))
+        if netRng.chance(p.duplicate) { queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag)) }
     }
 
     func latency(_ p: LinkParams) -> Int64 {

@@ -98,8 +98,9 @@ extension Simulation {
     // MARK: Crash and restart
 
     func crash(_ i: Int, restartAfter: Int64) {
-        guard nodes[i] != nil else { return }
+        guard running[i] else { return }
         nodes[i] = nil
+        running[i] = false
         result.downtimes.append((i, now, nil))
         epoch[i] &+= 1
         lastDisturbed[i] = now
@@ -108,7 +109,7 @@ extension Simulation {
     }
 
     func restart(_ i: Int) throws {
-        guard nodes[i] == nil else { return }
+        guard !running[i] else { return }
         if let k = result.downtimes.lastIndex(where: { $0.node == i && $0.to == nil }) { result.downtimes[k].to = now }
         let oldOffset = persistedOffset[i]
         monoOffset[i] = Int64(restartRng.next() % 1_000_000_000_000_000)
@@ -120,10 +121,11 @@ extension Simulation {
         var w = graph.isFullMesh ? ViewWatermarks(memberCount: n) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
         w.pin(MemberIndex(i))
         watermarks[i] = w
-        recent[i] = []
-        recentOrigins[i] = []
+        for k in (i * Self.recentCapacity)..<((i + 1) * Self.recentCapacity) { recentSent[k] = nil }
+        recentCount[i] = 0
         recentCursor[i] = 0
         nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next(), graph: graph)
+        running[i] = true
         lastDisturbed[i] = now
         onRestarted(i)
         try feed(i, .started)
@@ -132,34 +134,56 @@ extension Simulation {
 
     // MARK: Receiving
 
-    func receive(_ i: Int, _ bytes: [UInt8], tag: UInt8) throws {
-        guard nodes[i] != nil, ifaceRx(i) else { return }
+    func receive(_ i: Int, _ sent: SentDatagram, tag: UInt8) throws {
+        guard running[i], ifaceRx(i) else { return }
         if tag != Tag.normal { result.injectedDelivered += 1 }
-        switch decoder.decode(bytes, watermarks: &watermarks[i]) {
+        // The structural phase once per sent datagram, shared by its recipients; the rest per recipient.
+        let decoded: Result<DecodedDatagram, WireError>
+        sent.parseOnce(by: decoder)
+        if let parsed = sent.parsed {
+            decoded = decoder.accept(parsed, watermarks: &watermarks[i])
+        } else {
+            decoded = .failure(sent.error!)
+        }
+        switch decoded {
         case .failure(let error):
             rejectedCounts[error.reason, default: 0] += 1
             mix(20, i, UInt64(error.reason.utf8.count))
         case .success(let datagram):
             result.datagramsDelivered += 1
             onAccepted(receiver: i, datagram: datagram, tag: tag)
-            remember(i, datagram.sender)
+            remember(i, datagram.sender.origin.rawValue, sent)
             try feed(i, .viewReceived(datagram.sender.view, direct: true))
             for v in datagram.relayed { try feed(i, .viewReceived(v.view, direct: false)) }
         }
     }
 
-    func remember(_ i: Int, _ view: SignedView) {
-        let origin = view.origin.rawValue
-        if let k = recentOrigins[i].firstIndex(of: origin) {
-            recent[i][k] = view
-        } else if recent[i].count < Self.recentCapacity {
-            recent[i].append(view)
-            recentOrigins[i].append(origin)
+    /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.
+    func remember(_ i: Int, _ origin: UInt16, _ sent: SentDatagram) {
+        let base = i * Self.recentCapacity
+        if let k = recentSlot(i, origin) {
+            recentSent[k] = sent
+        } else if recentCount[i] < Self.recentCapacity {
+            recentSent[base + recentCount[i]] = sent
+            recentOrigins[base + recentCount[i]] = origin
+            recentCount[i] += 1
         } else {
-            recent[i][recentCursor[i]] = view
-            recentOrigins[i][recentCursor[i]] = origin
+            recentSent[base + recentCursor[i]] = sent
+            recentOrigins[base + recentCursor[i]] = origin
             recentCursor[i] = (recentCursor[i] + 1) % Self.recentCapacity
         }
+    }
+
+    /// The flat slot of node `i`'s kept view of `origin`, if any (first match, in slot order).
+    func recentSlot(_ i: Int, _ origin: UInt16) -> Int? {
+        let base = i * Self.recentCapacity
+        var k = base
+        let end = base + recentCount[i]
+        while k < end {
+            if recentOrigins[k] == origin { return k }
+            k += 1
+        }
+        return nil
     }
 }
 

@@ -24,7 +24,7 @@ public final class Simulation<P: SimPolicy> {
     enum Event {
         case tick(Int, epoch: UInt32)
         case probeDone(Int, epoch: UInt32, outcome: UInt8)
-        case deliver(to: Int, bytes: [UInt8], tag: UInt8)
+        case deliver(to: Int, datagram: SentDatagram, tag: UInt8)
         case healDown(Int)
         case healUp(Int, epoch: UInt32)
         case fault(Int)
@@ -48,21 +48,27 @@ public final class Simulation<P: SimPolicy> {
     let tick: Int64
     let recordTimeline: Bool
 
-    var nodes: [P?]
-    var watermarks: [ViewWatermarks]
+    // `@exclusivity(unchecked)` on the hot state: one simulation runs on one thread and never overlaps
+    // accesses to it, so the runtime exclusivity checks of a class's stored properties are skipped.
+    @exclusivity(unchecked) var nodes: [P?]
+    /// `nodes[i] != nil`, kept beside it: testing the optional copies the whole policy value.
+    @exclusivity(unchecked) var running: [Bool]
+    @exclusivity(unchecked) var watermarks: [ViewWatermarks]
     var incarnation: [UInt64]
-    var sequence: [UInt64]
+    @exclusivity(unchecked) var sequence: [UInt64]
     var epoch: [UInt32]
     var monoOffset: [Int64]
     var skewMillis: [Int64]
     var persisted: [PacingState?]
     var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
-    var recent: [[SignedView]]
-    var recentOrigins: [[UInt16]]
-    var recentCursor: [Int]
+    /// Flat, `recentCapacity` slots per node: the datagram whose sender's view is kept, its origin.
+    @exclusivity(unchecked) var recentSent: [SentDatagram?]
+    @exclusivity(unchecked) var recentOrigins: [UInt16]
+    @exclusivity(unchecked) var recentCount: [Int]
+    @exclusivity(unchecked) var recentCursor: [Int]
     /// Per sender: its last datagrams as sent (for replay injection), oldest first.
-    var captured: [[[UInt8]]]
+    @exclusivity(unchecked) var captured: [[[UInt8]]]
     var crashArmed: [Int64?]
 
     // Ground truth.
@@ -80,7 +86,7 @@ public final class Simulation<P: SimPolicy> {
     var ifaceBrokenSince: [Int64]
     var truthFineSince: [Int64]
 
-    var queue = EventQueue<Event>()
+    @exclusivity(unchecked) var queue = EventQueue<Event>()
     var now: Int64 = 0
     var netRng: SplitMix64
     var probeRng: SplitMix64
@@ -88,10 +94,10 @@ public final class Simulation<P: SimPolicy> {
     var restartRng: SplitMix64
     var actions: [FaultAction] = []
 
-    var check: CheckerState
-    var result: SimulationResult
+    @exclusivity(unchecked) var check: CheckerState
+    @exclusivity(unchecked) var result: SimulationResult
     var rejectedCounts: [String: Int] = [:]
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    @exclusivity(unchecked) var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     var lastState: [DecisionState]
 
     /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
@@ -153,6 +159,7 @@ public final class Simulation<P: SimPolicy> {
         }
         nodes = []
         nodes.reserveCapacity(n)
+        running = Array(repeating: true, count: n)
         monoOffset = []
         for i in 0..<n {
             nodes.append(P(
@@ -173,8 +180,9 @@ public final class Simulation<P: SimPolicy> {
         skewMillis = Array(repeating: 0, count: n)
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
-        recent = Array(repeating: [], count: n)
-        recentOrigins = Array(repeating: [], count: n)
+        recentSent = Array(repeating: nil, count: n * Self.recentCapacity)
+        recentOrigins = Array(repeating: 0, count: n * Self.recentCapacity)
+        recentCount = Array(repeating: 0, count: n)
         recentCursor = Array(repeating: 0, count: n)
         captured = Array(repeating: [], count: n)
         crashArmed = Array(repeating: nil, count: n)
@@ -190,7 +198,7 @@ public final class Simulation<P: SimPolicy> {
         ifaceBrokenSince = Array(repeating: 0, count: n)
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
-        check = CheckerState(n: n)
+        check = CheckerState(n: n, graph: graph)
         lastState = Array(repeating: .starting, count: n)
         result = SimulationResult(
             scenario: scenario.name, source: scenario.source, seed: scenario.seed, policy: P.policyName,
@@ -226,17 +234,17 @@ public final class Simulation<P: SimPolicy> {
         switch event {
         case .tick(let i, let e):
             mix(1, i)
-            guard e == epoch[i], nodes[i] != nil else { return }
+            guard e == epoch[i], running[i] else { return }
             try feed(i, .tick)
             queue.push(at: now + tick, .tick(i, epoch: e))
         case .probeDone(let i, let e, let outcome):
             mix(2, i, UInt64(outcome))
-            guard e == epoch[i], nodes[i] != nil else { return }
+            guard e == epoch[i], running[i] else { return }
             check.lastProbeAnswered[i] = outcome & 0x0F == 1 || outcome >> 4 == 1
             try feed(i, .probeRound(Self.probeResult(outcome)))
-        case .deliver(let to, let bytes, let tag):
-            mix(3, to, UInt64(bytes.count) << 8 | UInt64(tag))
-            try receive(to, bytes, tag: tag)
+        case .deliver(let to, let datagram, let tag):
+            mix(3, to, UInt64(datagram.bytes.count) << 8 | UInt64(tag))
+            try receive(to, datagram, tag: tag)
         case .healDown(let i):
             mix(4, i)
             healDown[i] = true
@@ -247,7 +255,7 @@ public final class Simulation<P: SimPolicy> {
             if wedge[i] != 0, wedge[i] & 4 == 0 { wedge[i] = 0 }
             truthChanged(i)
             onHealRepaired(i)
-            if e == epoch[i], nodes[i] != nil { try feed(i, .healFinished(.completed)) }
+            if e == epoch[i], running[i] { try feed(i, .healFinished(.completed)) }
         case .fault(let k):
             mix(6, k)
             try apply(actions[k])

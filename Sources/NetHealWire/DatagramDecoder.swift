@@ -45,7 +45,7 @@ public struct DatagramDecoder: Sendable {
     // MARK: Steps
 
     /// The fixed fields of one view, read during the structural pass (no allocation per view).
-    private struct Header {
+    struct Header: Sendable {
         var start: Int
         var origin: MemberIndex
         var version: ViewVersion
@@ -57,29 +57,59 @@ public struct DatagramDecoder: Sendable {
         var length: Int
         /// Nil for a dense view; the number of entries of a listed one.
         var listed: Int?
-        var skipped = false
     }
 
     private func decode(slice: ArraySlice<UInt8>, watermarks: inout ViewWatermarks) -> Result<DecodedDatagram, WireError> {
+        switch parse(slice: slice, materializeViews: false) {
+        case .success(let parsed): return accept(parsed, watermarks: &watermarks)
+        case .failure(let error): return .failure(error)
+        }
+    }
+
+    /// Phase 1: size, header and every view's structure; views materialised when asked.
+    func parse(slice: ArraySlice<UInt8>, materializeViews: Bool) -> Result<ParsedDatagram, WireError> {
         guard slice.count <= WireFormat.maxDatagramBytes else { return .failure(.oversize(byteCount: slice.count)) }
-        var headers: [Header]
+        let headers: [Header]
         switch slice.withUnsafeBytes({ parseStructure($0) }) {
         case .success(let parsed): headers = parsed
         case .failure(let error): return .failure(error)
         }
+        var parsed = ParsedDatagram(bytes: slice, headers: headers, views: [])
+        if materializeViews {
+            parsed.views.reserveCapacity(headers.count)
+            for h in headers { parsed.views.append(signedView(h, in: slice)) }
+        }
+        return .success(parsed)
+    }
+
+    /// The signed view of header `h` of the datagram `slice`.
+    func signedView(_ h: Header, in slice: ArraySlice<UInt8>) -> SignedView {
+        let base = slice.startIndex
+        let bytes = Array(slice[(base + h.start)..<(base + h.start + h.length)])
+        return SignedView(view: view(from: h, bytes: bytes), bytes: bytes)
+    }
+
+    /// Phase 2, for one receiver: freshness against `watermarks`, skipping, signatures, acceptance.
+    func acceptParsed(_ parsed: ParsedDatagram, watermarks: inout ViewWatermarks) -> Result<DecodedDatagram, WireError> {
+        let headers = parsed.headers
+        let slice = parsed.bytes
         // Freshness: the sender's view must be news; stale relayed copies are skipped unverified.
         let first = headers[0]
         if !watermarks.isNewer(first.version, than: first.origin) {
             return .failure(.replayed(
                 origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
         }
+        // A datagram holds at most 13 views (1,400 bytes, ≥ 105 per view), so one word of bits suffices.
+        var skipped = SkipSet()
+        var skippedCount = 0
         for i in headers.indices.dropFirst()
-        where !watermarks.isNewer(headers[i].version, than: headers[i].origin) || !watermarks.wantsRelayed(from: headers[i].origin) {
-            headers[i].skipped = true
+        where !watermarks.wantsRelayed(from: headers[i].origin) || !watermarks.isNewer(headers[i].version, than: headers[i].origin) {
+            skipped.insert(i)
+            skippedCount += 1
         }
         // Signatures of every view that would be accepted; one failure rejects the datagram.
         let base = slice.startIndex
-        for h in headers where !h.skipped {
+        for (i, h) in headers.enumerated() where !skipped.contains(i) {
             let signed = (base + h.start)..<(base + h.start + h.length - WireFormat.signatureBytes)
             let signature = signed.upperBound..<(base + h.start + h.length)
             // The current key first; a member in key rotation also has a next key, tried only when
@@ -91,16 +121,28 @@ public struct DatagramDecoder: Sendable {
                     ?? false)
             guard verified else { return .failure(.badSignature(origin: h.origin)) }
         }
-        // Accept: materialize the views, then advance the watermarks.
-        var accepted: [SignedView] = []
-        accepted.reserveCapacity(headers.count)
-        for h in headers where !h.skipped {
-            let bytes = Array(slice[(base + h.start)..<(base + h.start + h.length)])
-            accepted.append(SignedView(view: view(from: h, bytes: bytes), bytes: bytes))
+        // Accept: materialize the views (or take the shared ones), then advance the watermarks.
+        let sender = parsed.views.isEmpty ? signedView(first, in: slice) : parsed.views[0]
+        var relayed: [SignedView] = []
+        relayed.reserveCapacity(headers.count - 1 - skippedCount)
+        for i in headers.indices.dropFirst() where !skipped.contains(i) {
+            relayed.append(parsed.views.isEmpty ? signedView(headers[i], in: slice) : parsed.views[i])
         }
-        for view in accepted { watermarks.advance(view.origin, to: view.version) }
-        return .success(DecodedDatagram(
-            sender: accepted[0], relayed: Array(accepted.dropFirst()), skippedRelayed: headers.count - accepted.count))
+        watermarks.advance(sender.origin, to: sender.version)
+        for view in relayed { watermarks.advance(view.origin, to: view.version) }
+        return .success(DecodedDatagram(sender: sender, relayed: relayed, skippedRelayed: skippedCount))
+    }
+
+    /// The indexes of skipped views: bits of one word, spilling to a set past 64 (never, at 1,400 bytes).
+    private struct SkipSet {
+        var bits: UInt64 = 0
+        var more: Set<Int> = []
+
+        mutating func insert(_ i: Int) {
+            if i < 64 { bits |= 1 << UInt64(i) } else { more.insert(i) }
+        }
+
+        func contains(_ i: Int) -> Bool { i < 64 ? bits & (1 << UInt64(i)) != 0 : more.contains(i) }
     }
 
     /// Checks everything but freshness and signatures: header, then each view field by field, then the end.

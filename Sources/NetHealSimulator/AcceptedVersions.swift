@@ -1,0 +1,62 @@
+import NetHealCore
+
+/// The checker's memory of the highest version each receiver accepted from each origin, in
+/// neighbourhood mode: one flat slot per (receiver, neighbour), found by binary search over the
+/// receiver's ascending neighbours; origins outside the neighbourhood (a forged or odd sender) fall back
+/// to a per-receiver dictionary. Memory grows with the edges of the graph, not with members².
+/// (0, 0) stands for "nothing accepted yet", below every real version.
+struct AcceptedVersions {
+    /// Receiver r's neighbours are `members[start[r] ..< start[r + 1]]`, ascending.
+    private let start: [Int]
+    private let members: [UInt16]
+    private var versions: [ViewVersion]
+    private var others: [[Int: ViewVersion]]
+
+    static let none = ViewVersion(incarnation: 0, sequence: 0)
+
+    /// Empty memory for the receivers of `graph` (nothing stored for a full mesh: the checker keeps
+    /// dense rows there).
+    init(graph: NeighborGraph, count n: Int) {
+        var start = [0]
+        var members: [UInt16] = []
+        if !graph.isFullMesh {
+            start.reserveCapacity(n + 1)
+            for r in 0..<n {
+                members.append(contentsOf: graph.neighbors(of: MemberIndex(r)).map(\.rawValue))
+                start.append(members.count)
+            }
+        }
+        self.start = start
+        self.members = members
+        versions = Array(repeating: Self.none, count: members.count)
+        others = Array(repeating: [:], count: graph.isFullMesh ? 0 : n)
+    }
+
+    private func slot(_ receiver: Int, _ origin: Int) -> Int? {
+        var low = start[receiver]
+        var high = start[receiver + 1]
+        let key = UInt16(truncatingIfNeeded: origin)
+        while low < high {
+            let mid = (low + high) >> 1
+            if members[mid] < key { low = mid + 1 } else { high = mid }
+        }
+        return low < start[receiver + 1] && members[low] == key && origin <= Int(UInt16.max) ? low : nil
+    }
+
+    /// The highest version `receiver` accepted from `origin`, or (0, 0).
+    func last(_ receiver: Int, _ origin: Int) -> ViewVersion {
+        if let k = slot(receiver, origin) { return versions[k] }
+        return others[receiver][origin] ?? Self.none
+    }
+
+    /// Records `version` as the highest accepted by `receiver` from `origin`.
+    mutating func set(_ receiver: Int, _ origin: Int, _ version: ViewVersion) {
+        if let k = slot(receiver, origin) { versions[k] = version } else { others[receiver][origin] = version }
+    }
+
+    /// Forgets everything `receiver` accepted (its agent restarted).
+    mutating func reset(_ receiver: Int) {
+        for k in start[receiver]..<start[receiver + 1] { versions[k] = Self.none }
+        others[receiver] = [:]
+    }
+}
