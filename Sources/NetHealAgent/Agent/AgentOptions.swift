@@ -27,6 +27,9 @@ public struct AgentOptions: Sendable {
     /// opened). Default false for in-process agents (tests simulate a vanished interface);
     /// `runUntilSignalled` — the daemon — always sets it.
     public var requireInterface = false
+    /// Unmap clean start-up pages (`ResidentTrim`) 10 s after start and every 5 minutes after.
+    /// Default false for in-process agents; `runUntilSignalled` — the daemon — sets it.
+    public var trimResidentSet = false
 
     public init(
         nodeFile: String, bindProbesToInterface: Bool = true,

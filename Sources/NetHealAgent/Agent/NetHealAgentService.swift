@@ -90,6 +90,7 @@ public struct NetHealAgentService: Service {
                 }
                 tasks.addTask { await Self.workLoop(orders, engine: engine, logger: loopLogger) }
                 tasks.addTask { await watchdog.run() }
+                if options.trimResidentSet { tasks.addTask { await Self.trimLoop(logger: loopLogger) } }
                 tasks.addTask { await control.serve { await engine.respond($0) } }
                 if let server { tasks.addTask { await server.serve() } }
                 if let requests = options.reloadRequests {
@@ -126,6 +127,18 @@ public struct NetHealAgentService: Service {
         while !Task.isCancelled {
             await engine.handle([.tick])
             do { try await Task.sleep(for: await engine.tickInterval) } catch { return }
+        }
+    }
+
+    /// Trims the resident set (`ResidentTrim`) 10 s after start, when start-up is over, then every
+    /// 5 minutes (a heal, a reload or a status request may have touched pages the loops never use).
+    static func trimLoop(logger: Logger) async {
+        var delay = Duration.seconds(10)
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: delay) } catch { return }
+            let trimmed = ResidentTrim.trimCurrentProcess()
+            logger.debug("resident set trimmed", metadata: ["unmappedKB": "\(trimmed)"])
+            delay = .seconds(300)
         }
     }
 
@@ -209,6 +222,7 @@ extension NetHealAgentService {
         var options = options
         options.logger = Logger(label: "netheal")
         options.requireInterface = true
+        options.trimResidentSet = true
         let group = ServiceGroup(
             services: [NetHealAgentService(options: options)], gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: options.logger)
