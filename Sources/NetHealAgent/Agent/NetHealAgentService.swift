@@ -82,34 +82,42 @@ public struct NetHealAgentService: Service {
         let loopLogger = logger
         let reload = options.reloadOnSIGHUP
         let nodeFile = options.nodeFile
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { tasks in
-                tasks.addTask { await Self.tickLoop(engine) }
-                tasks.addTask {
-                    for await datagram in transport.inbound { await engine.receive(datagram) }
-                }
-                tasks.addTask { await Self.workLoop(orders, engine: engine, logger: loopLogger) }
-                tasks.addTask { await watchdog.run() }
-                if options.trimResidentSet { tasks.addTask { await Self.trimLoop(logger: loopLogger) } }
-                tasks.addTask { await control.serve { await engine.respond($0) } }
-                if let server { tasks.addTask { await server.serve() } }
-                if let requests = options.reloadRequests {
+        let loops: @Sendable () async -> Void = {
+            await cancelWhenGracefulShutdown {
+                await withDiscardingTaskGroup { tasks in
+                    let tickLoop = group.next()
+                    tasks.addTask { await Self.tickLoop(engine, on: tickLoop) }
                     tasks.addTask {
-                        for await _ in requests {
-                            await Self.reload(
-                                nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                        for await datagram in transport.inbound { await engine.receive(datagram) }
+                    }
+                    tasks.addTask { await Self.workLoop(orders, engine: engine, logger: loopLogger) }
+                    tasks.addTask { await watchdog.run() }
+                    if options.trimResidentSet { tasks.addTask { await Self.trimLoop(logger: loopLogger) } }
+                    tasks.addTask { await control.serve { await engine.respond($0) } }
+                    if let server { tasks.addTask { await server.serve() } }
+                    if let requests = options.reloadRequests {
+                        tasks.addTask {
+                            for await _ in requests {
+                                await Self.reload(
+                                    nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                            }
                         }
                     }
-                }
-                if reload {
-                    tasks.addTask {
-                        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                            await Self.reload(
-                                nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                    if reload {
+                        tasks.addTask {
+                            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                                await Self.reload(
+                                    nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                            }
                         }
                     }
                 }
             }
+        }
+        if options.runOnEventLoop, #available(macOS 15.0, *) {
+            await withTaskExecutorPreference(EventLoopTaskExecutor(group.next())) { await loops() }
+        } else {
+            await loops()
         }
         logger.notice("agent stopping")
         try? options.notifier.stopping(status: "stopping")
@@ -122,11 +130,23 @@ public struct NetHealAgentService: Service {
 
     // MARK: Loops
 
-    /// Feeds `.tick` at the engine's tick interval until cancelled.
-    static func tickLoop(_ engine: AgentEngine) async {
+    /// Feeds `.tick` at the engine's tick interval until cancelled. The wait is a timer on
+    /// `eventLoop`, not `Task.sleep`: under `DaemonProcess.prepare` the ticks then run on the one
+    /// event-loop thread, with no other thread woken four times a second.
+    static func tickLoop(_ engine: AgentEngine, on eventLoop: any EventLoop) async {
         while !Task.isCancelled {
             await engine.handle([.tick])
-            do { try await Task.sleep(for: await engine.tickInterval) } catch { return }
+            let wait = TimeAmount.nanoseconds(await engine.tickInterval.nanosecondsClamped)
+            let timer = eventLoop.scheduleTask(in: wait) {}
+            do {
+                try await withTaskCancellationHandler {
+                    try await timer.futureResult.get()
+                } onCancel: {
+                    timer.cancel()
+                }
+            } catch {
+                return
+            }
         }
     }
 
@@ -223,6 +243,7 @@ extension NetHealAgentService {
         options.logger = Logger(label: "netheal")
         options.requireInterface = true
         options.trimResidentSet = true
+        options.runOnEventLoop = true
         let group = ServiceGroup(
             services: [NetHealAgentService(options: options)], gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: options.logger)
