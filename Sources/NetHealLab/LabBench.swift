@@ -102,7 +102,8 @@ public enum LabBench {
                 run.finish()
                 Thread.sleep(forTimeInterval: plan.warmUp)
                 let agents = fleet.nodes.compactMap { fleet.agent($0) }
-                let ours = try measure(agents, seconds: plan.seconds, fleet: fleet, counter: "gossip_out", agent: "netheal")
+                let ours = try measure(
+                    agents, seconds: plan.seconds, fleet: fleet, counter: "gossip_out", agent: "netheal")
                 summary.netheal.append(ours)
                 fleet.stopAgents()
                 labSay(ours.row)
@@ -125,7 +126,8 @@ public enum LabBench {
             }
         }
         labSay(
-            "\nMedians over \(plan.repeats) run(s), window \(Int(plan.seconds)) s after \(Int(plan.warmUp)) s warm-up:\n\n"
+            "\nMedians over \(plan.repeats) run(s), window \(Int(plan.seconds)) s after "
+                + "\(Int(plan.warmUp)) s warm-up:\n\n"
                 + header + "\n|---|---|---|---|---|---|---|")
         for summary in summaries {
             for row in summary.rows { labSay(row) }

@@ -70,7 +70,8 @@ public struct LabBenchSummary: Sendable {
 
     static func row(_ agent: String, _ nodes: Int, _ values: [Double]) -> String {
         guard values.count == figureNames.count else { return "| \(agent) | \(nodes) | (no runs) |" }
-        return "| \(agent) | \(nodes) | "
-            + String(format: "%.1f | %.1f | %.2f | %.2f | %.0f |", values[0], values[1], values[2], values[3], values[4])
+        let text = String(
+            format: "%.1f | %.1f | %.2f | %.2f | %.0f |", values[0], values[1], values[2], values[3], values[4])
+        return "| \(agent) | \(nodes) | " + text
     }
 }

@@ -4,18 +4,19 @@ import NIOPosix
 /// Process-wide set-up for the daemon (`netheal-cluster run`), done before any task starts.
 ///
 /// The agent's work is a few datagrams and one probe round per second, so it runs on ONE thread:
-/// NIO's singleton event loop group gets one loop, and that loop is installed as Swift
-/// Concurrency's global executor, so the decision actor, the tick timer and the sockets share the
-/// thread and no datagram costs a thread switch. Blocking work stays off it: probe rounds run on
-/// NIO's blocking pool (default size), heal commands on threads of their own. Nothing here changes
+/// NIO's singleton event loop group gets one loop; the agent's loops prefer it as their task
+/// executor (`AgentOptions.runOnEventLoop`), so the decision actor, the tick timer and the sockets
+/// share the thread and no datagram costs a thread switch. (NIO's global-executor takeover is not
+/// used: it finds its hook with dlsym, which a `--static-swift-stdlib` binary does not export, so
+/// the packaged and the development build would run differently.) Blocking work stays off it:
+/// probe rounds run on NIO's blocking pool (two threads, whatever the core count: a round blocks
+/// one for at most the probe timeout), heal commands on threads of their own. Nothing here changes
 /// what the agent decides or sends, only where it runs.
 public enum DaemonProcess {
-    /// Call once, from the main thread, before the first `await`. Returns whether the event loop
-    /// became the global executor (false: the default executor stays, which also works).
-    @discardableResult
-    public static func prepare() -> Bool {
+    /// Call once, from the main thread, before the first `await` (before NIO's singletons exist).
+    public static func prepare() {
         NIOSingletons.groupLoopCountSuggestion = 1
-        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        NIOSingletons.blockingPoolThreadCountSuggestion = 2
     }
 }
 
