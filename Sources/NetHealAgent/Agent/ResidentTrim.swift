@@ -68,9 +68,6 @@ public enum ResidentTrim {
         for region in regions(smaps: text) {
             guard let address = UnsafeMutableRawPointer(bitPattern: region.start) else { continue }
             if madvise(address, Int(region.length), MADV_DONTNEED) == 0 { trimmed += region.residentKB }
-            // Random access: a later fault maps the one page it needs, not the 64 KiB around it
-            // (fault-around), so the pages the loops touch again are all that comes back.
-            _ = madvise(address, Int(region.length), MADV_RANDOM)
         }
         return trimmed
     }
