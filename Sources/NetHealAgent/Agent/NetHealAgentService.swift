@@ -85,7 +85,7 @@ public struct NetHealAgentService: Service {
         let loops: @Sendable () async -> Void = {
             await cancelWhenGracefulShutdown {
                 await withDiscardingTaskGroup { tasks in
-                    let tickLoop = group.next()
+                    let tickLoop = options.runOnEventLoop ? group.next() : nil
                     tasks.addTask { await Self.tickLoop(engine, on: tickLoop) }
                     tasks.addTask {
                         for await datagram in transport.inbound { await engine.receive(datagram) }
@@ -130,14 +130,18 @@ public struct NetHealAgentService: Service {
 
     // MARK: Loops
 
-    /// Feeds `.tick` at the engine's tick interval until cancelled. The wait is a timer on
-    /// `eventLoop`, not `Task.sleep`: under `DaemonProcess.prepare` the ticks then run on the one
-    /// event-loop thread, with no other thread woken four times a second.
-    static func tickLoop(_ engine: AgentEngine, on eventLoop: any EventLoop) async {
+    /// Feeds `.tick` at the engine's tick interval until cancelled. With `eventLoop` (the daemon,
+    /// `AgentOptions.runOnEventLoop`) the wait is a timer on that loop, not `Task.sleep`, whose
+    /// wake-up would land on a Dispatch thread: the ticks then stay on the agent's one thread.
+    static func tickLoop(_ engine: AgentEngine, on eventLoop: (any EventLoop)?) async {
         while !Task.isCancelled {
             await engine.handle([.tick])
-            let wait = TimeAmount.nanoseconds(await engine.tickInterval.nanosecondsClamped)
-            let timer = eventLoop.scheduleTask(in: wait) {}
+            let interval = await engine.tickInterval
+            guard let eventLoop else {
+                do { try await Task.sleep(for: interval) } catch { return }
+                continue
+            }
+            let timer = eventLoop.scheduleTask(in: .nanoseconds(interval.nanosecondsClamped)) {}
             do {
                 try await withTaskCancellationHandler {
                     try await timer.futureResult.get()
