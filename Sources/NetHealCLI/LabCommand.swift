@@ -240,8 +240,14 @@ public struct LabBenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Fleet sizes (default 5 20).")
     public var sizes: [Int] = [5, 20]
 
-    @Option(name: .long, help: "Measurement window per agent kind and size, seconds (default 30).")
-    public var seconds: Double = 30
+    @Option(name: .long, help: "Measurement window per agent kind, size and run, seconds (default 60).")
+    public var seconds: Double = 60
+
+    @Option(name: .long, help: "Steady-state settling before each window, seconds (default 20).")
+    public var warmUp: Double = 20
+
+    @Option(name: .long, help: "Runs per size, each netheal then serf; medians are reported (default 3).")
+    public var `repeat`: Int = 3
 
     @OptionGroup public var fleet: LabFleetOptions
 
@@ -252,12 +258,19 @@ public struct LabBenchCommand: ParsableCommand {
             throw ValidationError("--sizes takes fleet sizes between 2 and \(LabTopology.maximumNodes)")
         }
         if seconds < 5 { throw ValidationError("--seconds must be at least 5") }
+        if warmUp < 0 { throw ValidationError("--warm-up must not be negative") }
+        if !(1...20).contains(`repeat`) { throw ValidationError("--repeat takes 1 to 20 runs") }
     }
 
     public func run() throws {
         LabCleanup.shared.installSignalHandlers()
         var options = fleet.labOptions
         options.echoTimeline = false
-        _ = try LabBench.run(binary: fleet.agentBinary, sizes: sizes, seconds: seconds, options: options)
+        var plan = LabBench.Plan()
+        plan.sizes = sizes
+        plan.seconds = seconds
+        plan.warmUp = warmUp
+        plan.repeats = `repeat`
+        _ = try LabBench.run(binary: fleet.agentBinary, plan: plan, options: options)
     }
 }

@@ -1,3 +1,4 @@
 import NetHealCLI
 
+Entry.prepare()
 await Entry.main()

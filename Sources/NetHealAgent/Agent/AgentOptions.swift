@@ -27,6 +27,13 @@ public struct AgentOptions: Sendable {
     /// opened). Default false for in-process agents (tests simulate a vanished interface);
     /// `runUntilSignalled` — the daemon — always sets it.
     public var requireInterface = false
+    /// Unmap clean start-up pages (`ResidentTrim`) 10 s after start and every 5 minutes after.
+    /// Default false for in-process agents; `runUntilSignalled` — the daemon — sets it.
+    public var trimResidentSet = false
+    /// Run the agent's loops and its decision actor on one event loop of `eventLoopGroup` (a task
+    /// executor preference) instead of Swift Concurrency's global pool: no thread switch per
+    /// datagram or tick. Default false for in-process agents; `runUntilSignalled` sets it.
+    public var runOnEventLoop = false
 
     public init(
         nodeFile: String, bindProbesToInterface: Bool = true,

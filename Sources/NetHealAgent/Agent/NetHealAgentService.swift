@@ -82,33 +82,42 @@ public struct NetHealAgentService: Service {
         let loopLogger = logger
         let reload = options.reloadOnSIGHUP
         let nodeFile = options.nodeFile
-        await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { tasks in
-                tasks.addTask { await Self.tickLoop(engine) }
-                tasks.addTask {
-                    for await datagram in transport.inbound { await engine.receive(datagram) }
-                }
-                tasks.addTask { await Self.workLoop(orders, engine: engine, logger: loopLogger) }
-                tasks.addTask { await watchdog.run() }
-                tasks.addTask { await control.serve { await engine.respond($0) } }
-                if let server { tasks.addTask { await server.serve() } }
-                if let requests = options.reloadRequests {
+        let loops: @Sendable () async -> Void = {
+            await cancelWhenGracefulShutdown {
+                await withDiscardingTaskGroup { tasks in
+                    let tickLoop = options.runOnEventLoop ? group.next() : nil
+                    tasks.addTask { await Self.tickLoop(engine, on: tickLoop) }
                     tasks.addTask {
-                        for await _ in requests {
-                            await Self.reload(
-                                nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                        for await datagram in transport.inbound { await engine.receive(datagram) }
+                    }
+                    tasks.addTask { await Self.workLoop(orders, engine: engine, logger: loopLogger) }
+                    tasks.addTask { await watchdog.run() }
+                    if options.trimResidentSet { tasks.addTask { await Self.trimLoop(logger: loopLogger) } }
+                    tasks.addTask { await control.serve { await engine.respond($0) } }
+                    if let server { tasks.addTask { await server.serve() } }
+                    if let requests = options.reloadRequests {
+                        tasks.addTask {
+                            for await _ in requests {
+                                await Self.reload(
+                                    nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                            }
                         }
                     }
-                }
-                if reload {
-                    tasks.addTask {
-                        for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                            await Self.reload(
-                                nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                    if reload {
+                        tasks.addTask {
+                            for await _ in await UnixSignalsSequence(trapping: .sighup) {
+                                await Self.reload(
+                                    nodeFile: nodeFile, engine: engine, notifier: options.notifier, logger: loopLogger)
+                            }
                         }
                     }
                 }
             }
+        }
+        if options.runOnEventLoop, #available(macOS 15.0, *) {
+            await withTaskExecutorPreference(EventLoopTaskExecutor(group.next())) { await loops() }
+        } else {
+            await loops()
         }
         logger.notice("agent stopping")
         try? options.notifier.stopping(status: "stopping")
@@ -121,11 +130,39 @@ public struct NetHealAgentService: Service {
 
     // MARK: Loops
 
-    /// Feeds `.tick` at the engine's tick interval until cancelled.
-    static func tickLoop(_ engine: AgentEngine) async {
+    /// Feeds `.tick` at the engine's tick interval until cancelled. With `eventLoop` (the daemon,
+    /// `AgentOptions.runOnEventLoop`) the wait is a timer on that loop, not `Task.sleep`, whose
+    /// wake-up would land on a Dispatch thread: the ticks then stay on the agent's one thread.
+    static func tickLoop(_ engine: AgentEngine, on eventLoop: (any EventLoop)?) async {
         while !Task.isCancelled {
             await engine.handle([.tick])
-            do { try await Task.sleep(for: await engine.tickInterval) } catch { return }
+            let interval = await engine.tickInterval
+            guard let eventLoop else {
+                do { try await Task.sleep(for: interval) } catch { return }
+                continue
+            }
+            let timer = eventLoop.scheduleTask(in: .nanoseconds(interval.nanosecondsClamped)) {}
+            do {
+                try await withTaskCancellationHandler {
+                    try await timer.futureResult.get()
+                } onCancel: {
+                    timer.cancel()
+                }
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Trims the resident set (`ResidentTrim`) 10 s after start, when start-up is over, then every
+    /// 5 minutes (a heal, a reload or a status request may have touched pages the loops never use).
+    static func trimLoop(logger: Logger) async {
+        var delay = Duration.seconds(10)
+        while !Task.isCancelled {
+            do { try await Task.sleep(for: delay) } catch { return }
+            let trimmed = ResidentTrim.trimCurrentProcess()
+            logger.debug("resident set trimmed", metadata: ["unmappedKB": "\(trimmed)"])
+            delay = .seconds(300)
         }
     }
 
@@ -209,6 +246,8 @@ extension NetHealAgentService {
         var options = options
         options.logger = Logger(label: "netheal")
         options.requireInterface = true
+        options.trimResidentSet = true
+        options.runOnEventLoop = true
         let group = ServiceGroup(
             services: [NetHealAgentService(options: options)], gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [], logger: options.logger)
