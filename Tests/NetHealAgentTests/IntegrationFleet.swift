@@ -310,11 +310,19 @@ final class IntegrationFleet: @unchecked Sendable {
     // MARK: Sockets
 
     /// A port that was free a moment ago on 127.0.0.1.
+    /// A port that is free now on 127.0.0.1, chosen below Linux's ephemeral range (32768–60999): a
+    /// member's port stays unbound between this check and the moment its agent (or a test's tap)
+    /// binds it, and the kernel's automatic binding of other sockets — every test's clients and
+    /// agents run in this process — never lands in 20000–32767, so it cannot steal the port meanwhile.
     static func freePort(udp: Bool) throws -> UInt16 {
-        let fd = socket(AF_INET, Int32((udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
-        guard fd >= 0 else { throw FixtureError("socket failed") }
-        defer { close(fd) }
-        return try bindLoopback(fd)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let fd = socket(AF_INET, Int32((udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
+            guard fd >= 0 else { throw FixtureError("socket failed") }
+            defer { close(fd) }
+            if let port = try? bindLoopback(fd, port: UInt16.random(in: 20_000...32_767, using: &rng)) { return port }
+        }
+        throw FixtureError("no free port in 20000-32767 on 127.0.0.1")
     }
 
     /// A TCP listener on 127.0.0.1 (the kernel completes handshakes from its backlog; nothing accepts).
@@ -326,11 +334,11 @@ final class IntegrationFleet: @unchecked Sendable {
         return (fd, port)
     }
 
-    private static func bindLoopback(_ fd: Int32) throws -> UInt16 {
+    private static func bindLoopback(_ fd: Int32, port: UInt16 = 0) throws -> UInt16 {
         var sin = sockaddr_in()
         sin.sin_family = sa_family_t(AF_INET)
         sin.sin_addr.s_addr = inet_addr("127.0.0.1")
-        sin.sin_port = 0
+        sin.sin_port = port.bigEndian
         let bound = withUnsafePointer(to: &sin) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
