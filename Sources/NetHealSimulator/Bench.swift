@@ -42,9 +42,7 @@ public enum Bench {
 
     /// One measured configuration.
     struct Case {
-        var label: String
         var size: Int
-        var clusters: Int
         var duration: Duration
         var fast: Bool
     }
@@ -56,37 +54,23 @@ public enum Bench {
             switch size {
             case ...200:
                 let d = duration ?? .seconds(600)
-                if !fast { cases.append(Case(label: "\(size) nodes", size: size, clusters: 1, duration: d, fast: false)) }
-                cases.append(Case(label: "\(size) nodes", size: size, clusters: 1, duration: d, fast: true))
+                if !fast { cases.append(Case(size: size, duration: d, fast: false)) }
+                cases.append(Case(size: size, duration: d, fast: true))
             default:
                 // Neighbourhood mode (docs/scaling.md): one cluster at any size; 1,000 nodes for an hour
                 // and 10,000 for 10 minutes by default (issue 4's figures).
                 let d = duration ?? (size >= 5000 ? .seconds(600) : .seconds(3600))
-                cases.append(Case(label: "\(size) nodes", size: size, clusters: 1, duration: d, fast: fast))
+                cases.append(Case(size: size, duration: d, fast: fast))
             }
         }
         var lines = ["bench: simulated node-seconds per wall second; peak RSS is the process high-water mark (VmHWM)"]
-        let clock = ContinuousClock()
         for c in cases {
-            let start = clock.now
-            var nodeSeconds = 0.0
-            var events = 0
-            var violations = 0
-            for k in 0..<c.clusters {
-                let text = scenarioText(size: c.size, duration: c.duration, seed: UInt64(1000 + k), fast: c.fast)
-                let s = try Scenario.parse(text, file: "bench")
-                let r = try SimulationRunner.run(s)
-                nodeSeconds += Double(c.size) * Double(c.duration.nanosecondsClamped) / 1e9
-                events += r.events
-                violations += r.violations.count
-            }
-            let d = clock.now - start
-            let wall = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            let m = try SimulatorSpeed.measure(size: c.size, fast: c.fast, duration: c.duration, seed: 1000)
             let rss = peakRSSKiB().map { "\($0 / 1024) MiB" } ?? "n/a"
-            lines.append("  \(c.label), \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "
-                + "\(String(format2: wall))s wall, simulated/wall \(String(format2: Double(c.duration.nanosecondsClamped) / 1e9 / max(wall, 1e-9)))×, "
-                + "\(Int(nodeSeconds / max(wall, 1e-9))) node-s/s, "
-                + "\(Int(Double(events) / max(wall, 1e-9))) events/s, peak RSS \(rss), violations \(violations)")
+            lines.append("  \(c.size) nodes, \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "
+                + "\(String(format2: m.wallSeconds))s wall, simulated/wall \(String(format2: m.simulatedPerWall))×, "
+                + "\(Int(m.nodeSecondsPerSecond)) node-s/s, "
+                + "\(Int(Double(m.events) / m.wallSeconds)) events/s, peak RSS \(rss), violations \(m.violations)")
         }
         return lines
     }

@@ -8,6 +8,8 @@ public struct SimulatorSpeed: Sendable {
     public var simulatedPerWall: Double
     /// Simulated node-seconds per wall second.
     public var nodeSecondsPerSecond: Double
+    /// Events the simulation processed.
+    public var events: Int
     /// Safety and liveness violations the checker found (must be 0).
     public var violations: Int
 
@@ -24,6 +26,6 @@ public struct SimulatorSpeed: Sendable {
         let simulated = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return SimulatorSpeed(
             wallSeconds: wall, simulatedPerWall: simulated / wall, nodeSecondsPerSecond: Double(size) * simulated / wall,
-            violations: result.violations.count)
+            events: result.events, violations: result.violations.count)
     }
 }

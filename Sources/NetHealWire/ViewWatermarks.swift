@@ -56,13 +56,7 @@ public struct ViewWatermarks: Hashable, Sendable {
     /// True when a relayed view of `member` is of use to this node (always, outside neighbourhood mode).
     public func wantsRelayed(from member: MemberIndex) -> Bool {
         guard let interest else { return true }
-        var low = 0
-        var high = interest.count
-        while low < high {
-            let mid = (low + high) / 2
-            if interest[mid] < member { low = mid + 1 } else { high = mid }
-        }
-        return low < interest.count && interest[low] == member
+        return interest.positionInSorted(of: member) != nil
     }
 
     /// Never accept views of `member` again (the local node pins itself: its own views relayed back,

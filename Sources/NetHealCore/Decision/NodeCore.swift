@@ -75,13 +75,7 @@ public struct NodeCore: Sendable {
             guard member != me, member.int < roster.count else { return nil }
             return member < me ? member.int : member.int - 1
         }
-        var low = 0
-        var high = neighbors.count
-        while low < high {
-            let mid = (low + high) / 2
-            if neighbors[mid] < member { low = mid + 1 } else { high = mid }
-        }
-        return low < neighbors.count && neighbors[low] == member ? low : nil
+        return neighbors.positionInSorted(of: member)
     }
 
     /// A new neighbourhood size changes who this node watches: rebuild the peer state from scratch.

@@ -17,3 +17,16 @@ public struct MemberIndex: RawRepresentable, Hashable, Comparable, Sendable, Cus
     public static func < (lhs: MemberIndex, rhs: MemberIndex) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { "#\(rawValue)" }
 }
+
+extension Array where Element == MemberIndex {
+    /// The position of `member` in this ascending list, or nil when it is not in it (binary search).
+    public func positionInSorted(of member: MemberIndex) -> Int? {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid] < member { low = mid + 1 } else { high = mid }
+        }
+        return low < count && self[low] == member ? low : nil
+    }
+}

@@ -75,15 +75,8 @@ public struct NeighborGraph: Sendable {
             }
         }
         return links.map { list in
-            var sorted = list.sorted()
             var unique: [MemberIndex] = []
-            unique.reserveCapacity(sorted.count)
-            var last = -1
-            for m in sorted where m != last {
-                unique.append(MemberIndex(m))
-                last = m
-            }
-            sorted.removeAll()
+            for m in list.sorted() where unique.last?.int != m { unique.append(MemberIndex(m)) }
             return unique
         }
     }

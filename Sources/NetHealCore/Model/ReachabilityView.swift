@@ -46,13 +46,8 @@ public struct ReachabilityView: Hashable, Sendable {
     /// view has no such slot.
     public func reach(of member: MemberIndex) -> Reach? {
         guard let subjects = reachSubjects else { return member.int < reach.count ? reach[member.int] : nil }
-        var low = 0
-        var high = subjects.count
-        while low < high {
-            let mid = (low + high) / 2
-            if subjects[mid] < member { low = mid + 1 } else { high = mid }
-        }
-        return low < subjects.count && subjects[low] == member && low < reach.count ? reach[low] : nil
+        guard let position = subjects.positionInSorted(of: member), position < reach.count else { return nil }
+        return reach[position]
     }
 
     /// The reach of every member in member order (a listed view expanded: members it does not list are
