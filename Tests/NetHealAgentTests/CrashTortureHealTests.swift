@@ -58,6 +58,19 @@ private enum KillAnchor: Int, CaseIterable {
         case .anywhere: return 0
         }
     }
+
+    /// The heal kind and anchor that, killed without delay, land in `point` most often (used to
+    /// top up a point the random delays missed): `ifdown` runs its hooks before the link goes down,
+    /// so a kill right at the intent usually lands before the down.
+    static func aim(at point: CrashTortureKillPoint) -> (kind: HealActionKind, anchor: KillAnchor)? {
+        switch point {
+        case .beforeIntent: return (.ipLink, .ready)
+        case .afterIntentBeforeDown: return (.ifupdown, .intentWritten)
+        case .betweenDownAndUp: return (.ipLink, .firstActionStep)
+        case .duringRestore: return (.ifupdown, .secondActionStep)
+        case .afterOutcome: return (.ipLink, .outcomeWritten)
+        }
+    }
 }
 
 /// kill -9 at random points of real heals (ip-link and ifupdown) of a veth in a namespace pair;
@@ -105,6 +118,33 @@ struct CrashTortureHealTests {
             }
             if counter.count > issuesBefore { failures += 1 }
         }
+        // Coverage top-up: the kill windows are milliseconds wide, so on a loaded machine a random
+        // delay can miss one; aim extra iterations straight at any point not yet hit.
+        if config.only == nil && iterations.count >= 20 {
+            var next = iterations.count
+            for point in CrashTortureKillPoint.allCases where hits[point, default: 0] == 0 {
+                guard let aim = KillAnchor.aim(at: point) else { continue }
+                for _ in 0..<8 where hits[point, default: 0] == 0 {
+                    let iteration = next
+                    next += 1
+                    var rng = config.generator(iteration: iteration)
+                    let replay = "seed \(config.seedText) top-up iteration \(iteration) aimed at '\(point.rawValue)' (\(aim.kind.rawValue), anchor \(aim.anchor), no delay)"
+                    let issuesBefore = counter.count
+                    do {
+                        let result = try await runIteration(
+                            iteration, kind: aim.kind, anchor: aim.anchor, rng: &rng, estimate: &estimatedHealMicros[aim.kind]!,
+                            replay: replay, counter: counter, noDelay: true)
+                        hits[result.point, default: 0] += 1
+                        hitsByKind["\(aim.kind.rawValue) \(result.point.rawValue)", default: 0] += 1
+                        if result.leftBroken { leftBroken += 1 }
+                        if result.recovered { recovered += 1 }
+                    } catch {
+                        counter.record("iteration failed: \(error) — \(replay)")
+                    }
+                    if counter.count > issuesBefore { failures += 1 }
+                }
+            }
+        }
         let elapsed = ContinuousClock.now - started
         print("crash torture (heals): \(iterations.count) iterations in \(elapsed), failures \(failures), kills that left the interface broken \(leftBroken), recoveries \(recovered)")
         for point in CrashTortureKillPoint.allCases {
@@ -121,7 +161,7 @@ struct CrashTortureHealTests {
 
     private func runIteration(
         _ iteration: Int, kind: HealActionKind, anchor: KillAnchor, rng: inout SplitMix64, estimate: inout Int,
-        replay: String, counter: CrashTortureIssueCounter
+        replay: String, counter: CrashTortureIssueCounter, noDelay: Bool = false
     ) async throws -> Result {
         let tag = "t" + String(iteration % 46656, radix: 36)
         let lab = try NamespacePair(tag: tag, octet: 41, configureNode: kind == .ipLink)
@@ -176,6 +216,7 @@ struct CrashTortureHealTests {
         guard anchorLine != nil else {
             throw CrashTortureFailure("the child never reached \(anchor): lines \(child.lines.suffix(8)); \(child.stderrTail())")
         }
+        if noDelay { delay = 0 }
         crashTortureSleep(microseconds: delay)
         child.killAll()
         let linesAtKill = child.lines
