@@ -37,7 +37,9 @@ extension DatagramDecoder {
     /// rejects, stale or unwanted relayed views are skipped), the signatures of the views that would be
     /// accepted, then acceptance. `parse` followed by `accept` returns exactly what `decode` returns and
     /// leaves the watermarks exactly as `decode` leaves them (advanced only on success).
-    public func accept(_ parsed: ParsedDatagram, watermarks: inout ViewWatermarks) -> Result<DecodedDatagram, WireError> {
-        acceptParsed(parsed, watermarks: &watermarks)
+    public func accept(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, skipRule: RelaySkipRule? = nil
+    ) -> Result<DecodedDatagram, WireError> {
+        acceptParsed(parsed, watermarks: &watermarks, skipRule: skipRule)
     }
 }

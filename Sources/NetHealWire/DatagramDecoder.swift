@@ -9,6 +9,9 @@ public struct DecodedDatagram: Hashable, Sendable {
     /// Relayed views not newer than their origin's watermark, or (neighbourhood mode) of an origin that
     /// is not the receiver's neighbour: skipped without verifying, never trusted.
     public var skippedRelayed: Int
+    /// Relayed views newer than their watermark that the receiver's `RelaySkipRule` judged redundant:
+    /// skipped without verifying, never trusted, watermarks untouched. Included in `skippedRelayed`.
+    public var skippedRedundant: Int = 0
 
     /// The sender's view followed by the accepted relayed views.
     public var views: [SignedView] { [sender] + relayed }
@@ -20,7 +23,7 @@ public struct DatagramDecoder: Sendable {
     /// The roster views must belong to (cluster id, member count, public keys: a view verifies under
     /// its origin's `publicKey` or, during a key rotation, its `nextPublicKey`).
     public let roster: ClusterRoster
-    private let clusterID: [UInt8]
+    let clusterID: [UInt8]
     private let verifier: any SignatureVerifier
 
     /// A decoder for `roster`, checking signatures with `verifier`.
@@ -32,14 +35,16 @@ public struct DatagramDecoder: Sendable {
 
     /// Decodes `bytes` (docs/protocol.md §5, validation order). On success the watermarks of every
     /// accepted view's origin are advanced to its version; on failure they are left unchanged.
+    /// With a `skipRule`, relayed views that are newer but redundant for the receiver are skipped
+    /// unverified too (docs/protocol.md §6).
     public func decode(
-        _ bytes: some Collection<UInt8>, watermarks: inout ViewWatermarks
+        _ bytes: some Collection<UInt8>, watermarks: inout ViewWatermarks, skipRule: RelaySkipRule? = nil
     ) -> Result<DecodedDatagram, WireError> {
-        if let slice = bytes as? ArraySlice<UInt8> { return decode(slice: slice, watermarks: &watermarks) }
-        if let array = bytes as? [UInt8] { return decode(slice: array[...], watermarks: &watermarks) }
+        if let slice = bytes as? ArraySlice<UInt8> { return decode(slice: slice, watermarks: &watermarks, skipRule: skipRule) }
+        if let array = bytes as? [UInt8] { return decode(slice: array[...], watermarks: &watermarks, skipRule: skipRule) }
         let count = bytes.count
         guard count <= WireFormat.maxDatagramBytes else { return .failure(.oversize(byteCount: count)) }
-        return decode(slice: Array(bytes)[...], watermarks: &watermarks)
+        return decode(slice: Array(bytes)[...], watermarks: &watermarks, skipRule: skipRule)
     }
 
     // MARK: Steps
@@ -59,9 +64,11 @@ public struct DatagramDecoder: Sendable {
         var listed: Int?
     }
 
-    private func decode(slice: ArraySlice<UInt8>, watermarks: inout ViewWatermarks) -> Result<DecodedDatagram, WireError> {
+    private func decode(
+        slice: ArraySlice<UInt8>, watermarks: inout ViewWatermarks, skipRule: RelaySkipRule?
+    ) -> Result<DecodedDatagram, WireError> {
         switch parse(slice: slice, materializeViews: false) {
-        case .success(let parsed): return accept(parsed, watermarks: &watermarks)
+        case .success(let parsed): return accept(parsed, watermarks: &watermarks, skipRule: skipRule)
         case .failure(let error): return .failure(error)
         }
     }
@@ -90,7 +97,9 @@ public struct DatagramDecoder: Sendable {
     }
 
     /// Phase 2, for one receiver: freshness against `watermarks`, skipping, signatures, acceptance.
-    func acceptParsed(_ parsed: ParsedDatagram, watermarks: inout ViewWatermarks) -> Result<DecodedDatagram, WireError> {
+    func acceptParsed(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, skipRule: RelaySkipRule?
+    ) -> Result<DecodedDatagram, WireError> {
         let headers = parsed.headers
         let slice = parsed.bytes
         // Freshness: the sender's view must be news; stale relayed copies are skipped unverified.
@@ -106,6 +115,16 @@ public struct DatagramDecoder: Sendable {
         where !watermarks.wantsRelayed(from: headers[i].origin) || !watermarks.isNewer(headers[i].version, than: headers[i].origin) {
             skipped.insert(i)
             skippedCount += 1
+        }
+        // Newer relayed views that would tell this receiver nothing new: skipped unverified as well.
+        var redundantCount = 0
+        if let skipRule {
+            for i in headers.indices.dropFirst() where !skipped.contains(i)
+            && skipRule.isRedundant(relayedSummary(headers[i], in: slice, receiver: skipRule.receiver)) {
+                skipped.insert(i)
+                redundantCount += 1
+            }
+            skippedCount += redundantCount
         }
         // Signatures of every view that would be accepted; one failure rejects the datagram.
         let base = slice.startIndex
@@ -130,7 +149,8 @@ public struct DatagramDecoder: Sendable {
         }
         watermarks.advance(sender.origin, to: sender.version)
         for view in relayed { watermarks.advance(view.origin, to: view.version) }
-        return .success(DecodedDatagram(sender: sender, relayed: relayed, skippedRelayed: skippedCount))
+        return .success(DecodedDatagram(
+            sender: sender, relayed: relayed, skippedRelayed: skippedCount, skippedRedundant: redundantCount))
     }
 
     /// The indexes of skipped views: bits of one word, spilling to a set past 64 (never, at 1,400 bytes).

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import Testing
 
@@ -125,6 +126,24 @@ struct ProbeParsingTests {
         }
         // lo's unreachable default (REJECT) is never a gateway.
         #expect(GatewayDiscovery.ipv6DefaultRoute(procNetIPv6Route: Self.procNetIPv6Route, interface: "lo") == nil)
+    }
+
+    /// `preferred` is `discover(...).first` on every table combination, reading IPv6 only when needed.
+    @Test func preferredRouteIsTheFirstDiscoveredOne() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nh-routes-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let v4 = directory.appendingPathComponent("route").path
+        let v6 = directory.appendingPathComponent("ipv6_route").path
+        try Self.procNetRoute.write(toFile: v4, atomically: true, encoding: .utf8)
+        try Self.procNetIPv6Route.write(toFile: v6, atomically: true, encoding: .utf8)
+        for interface in ["eth0", "eth1", "lo", "wg0", "nonexistent0"] {
+            for (four, six) in [(v4, v6), ("/nonexistent/route", v6), (v4, "/nonexistent/ipv6_route")] {
+                let first = try GatewayDiscovery.discover(interface: interface, ipv4Path: four, ipv6Path: six).first
+                let preferred = try GatewayDiscovery.preferred(interface: interface, ipv4Path: four, ipv6Path: six)
+                #expect(preferred?.gateway == first?.gateway && preferred?.metric == first?.metric, "\(interface) \(four) \(six)")
+            }
+        }
     }
 
     @Test func missingRouteFilesMeanNoRoutes() throws {

@@ -9,8 +9,18 @@ extension AgentEngine {
     /// managed interface. Reachability is judged on the data path; further addresses (a management
     /// network) carry views and verdicts, so a node whose data interface is wedged still hears its
     /// accusers, but they never make the node look reachable.
+    ///
+    /// Relayed views that are newer but would change nothing the core decides with are skipped before
+    /// their signature is checked (`NodeCore.relayedViewIsRedundant`): at 20 members this halves the
+    /// verifications (docs/performance.md §5).
     func receive(_ datagram: InboundDatagram) async {
-        switch decoder.decode(datagram.bytes, watermarks: &watermarks) {
+        let arrival = clock.now()
+        let core = self.core
+        let rule = RelaySkipRule(receiver: core.me) {
+            core.relayedViewIsRedundant(
+                origin: $0.origin, upstream: $0.upstream, decision: $0.decision, reachOfMe: $0.reachOfReceiver, now: arrival)
+        }
+        switch decoder.decode(datagram.bytes, watermarks: &watermarks, skipRule: rule) {
         case .failure(let error):
             counters.rejected[error.reason, default: 0] += 1
             metrics.viewRejected(error)
@@ -34,6 +44,7 @@ extension AgentEngine {
                 inputs.append(.viewReceived(signed.view, direct: isDirect))
             }
             counters.relayedSkipped += decoded.skippedRelayed
+            counters.relayedRedundant += decoded.skippedRedundant
             await handle(inputs)
         }
     }

@@ -72,7 +72,7 @@ extension AgentEngine {
             matrix: ReachMatrix(members: names, rows: rows), heals: heals,
             counters: CounterStatus(
                 viewsAccepted: counters.viewsAccepted, viewsRelayedAccepted: counters.viewsRelayedAccepted,
-                relayedSkipped: counters.relayedSkipped, indirectSenders: counters.indirectSenders,
+                relayedSkipped: counters.relayedSkipped, relayedRedundant: counters.relayedRedundant, indirectSenders: counters.indirectSenders,
                 rejected: counters.rejected, datagramsReceived: transportCounters.datagramsReceived,
                 transportDrops: drops, datagramsSent: transportCounters.datagramsSent,
                 sendErrors: transportCounters.sendErrors, healsStarted: counters.healsStarted,

@@ -114,8 +114,9 @@ actor AgentEngine {
         if !setup.healingEnabled { _ = core.handle(.setHealingEnabled(false), now: startedAt) }
     }
 
-    /// How often the tick loop feeds `.tick`: a quarter of the shorter of gossip and probe interval.
-    var tickInterval: Duration { max(.milliseconds(20), min(settings.gossipInterval, settings.probeInterval) / 4) }
+    /// How often the core is ticked: `min(gossip_interval, probe_interval)`, as the design's bounds
+    /// and the simulator assume (docs/design.md §1); at least 20 ms.
+    var tickInterval: Duration { max(.milliseconds(20), min(settings.gossipInterval, settings.probeInterval)) }
 
     var me: MemberIndex { config.memberIndex }
 
@@ -132,7 +133,7 @@ actor AgentEngine {
         }
         if inputs.contains(.tick) { refreshGauges(now: now) }
         watchdog.beat(.decisionLoop)
-        for send in sends { await transport.send(send.bytes, to: send.to) }
+        if !sends.isEmpty { _ = await transport.send(sends) }
     }
 
     /// A probe round finished.
@@ -290,6 +291,7 @@ struct EngineCounters: Sendable {
     var viewsAccepted = 0
     var viewsRelayedAccepted = 0
     var relayedSkipped = 0
+    var relayedRedundant = 0
     var indirectSenders = 0
     var rejected: [String: Int] = [:]
     var healsStarted = 0

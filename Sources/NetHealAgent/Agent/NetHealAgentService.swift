@@ -133,15 +133,22 @@ public struct NetHealAgentService: Service {
     /// Feeds `.tick` at the engine's tick interval until cancelled. With `eventLoop` (the daemon,
     /// `AgentOptions.runOnEventLoop`) the wait is a timer on that loop, not `Task.sleep`, whose
     /// wake-up would land on a Dispatch thread: the ticks then stay on the agent's one thread.
+    /// Ticks keep a fixed rate (each deadline is the previous one plus the interval, so the time a
+    /// tick takes does not stretch the period); after a stall longer than one interval the schedule
+    /// restarts one interval from then.
     static func tickLoop(_ engine: AgentEngine, on eventLoop: (any EventLoop)?) async {
+        var deadline = NIODeadline.now()
         while !Task.isCancelled {
             await engine.handle([.tick])
-            let interval = await engine.tickInterval
+            let interval = TimeAmount.nanoseconds(await engine.tickInterval.nanosecondsClamped)
+            let now = NIODeadline.now()
+            deadline = deadline + interval
+            if deadline <= now { deadline = now + interval }
             guard let eventLoop else {
-                do { try await Task.sleep(for: interval) } catch { return }
+                do { try await Task.sleep(for: .nanoseconds((deadline - now).nanoseconds)) } catch { return }
                 continue
             }
-            let timer = eventLoop.scheduleTask(in: .nanoseconds(interval.nanosecondsClamped)) {}
+            let timer = eventLoop.scheduleTask(deadline: deadline) {}
             do {
                 try await withTaskCancellationHandler {
                     try await timer.futureResult.get()

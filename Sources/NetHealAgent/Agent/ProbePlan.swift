@@ -66,7 +66,7 @@ struct ProbePlan: Sendable {
         do {
             switch target {
             case .gateway:
-                guard let route = try GatewayDiscovery.discover(interface: interface).first else {
+                guard let route = try GatewayDiscovery.preferred(interface: interface) else {
                     return .failure(ResolveError("no default route via \(interface)"))
                 }
                 return .success(ProbeTarget(address: route.gateway, method: .icmpEcho, name: "gateway"))

@@ -209,8 +209,11 @@ public struct CounterStatus: Codable, Hashable, Sendable {
     public var viewsAccepted: Int
     /// Of those, relayed views.
     public var viewsRelayedAccepted: Int
-    /// Relayed copies skipped because they were not newer (normal; never verified).
+    /// Relayed copies skipped unverified (normal): not newer, of a non-neighbour, or redundant.
     public var relayedSkipped: Int
+    /// Of those, newer copies that would have changed nothing this node decides with (same upstream,
+    /// decision and reach of this node as the held view, which is still young). Default 0.
+    public var relayedRedundant: Int = 0
     /// Accepted datagrams whose sender view came from an address not configured for its origin
     /// (counted as relayed, not as direct contact).
     public var indirectSenders: Int

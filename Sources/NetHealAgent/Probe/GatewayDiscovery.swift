@@ -88,6 +88,17 @@ public enum GatewayDiscovery {
         return best
     }
 
+    /// The route `discover(...).first` gives, reading the IPv6 table only when there is no IPv4
+    /// default route via `interface` (the probe round asks for this every second).
+    public static func preferred(
+        interface: String, ipv4Path: String = ipv4RoutePath, ipv6Path: String = ipv6RoutePath
+    ) throws -> DefaultRoute? {
+        if let text = try readFile(ipv4Path), let route = ipv4DefaultRoute(procNetRoute: text, interface: interface) {
+            return route
+        }
+        return try discover(interface: interface, ipv4Path: ipv4Path, ipv6Path: ipv6Path).first
+    }
+
     /// Reads the routing tables and returns the default routes via `interface` (IPv4 first).
     /// Missing files (no IPv6) give no route; other read errors are thrown.
     public static func discover(

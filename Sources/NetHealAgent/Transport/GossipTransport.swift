@@ -147,40 +147,54 @@ public final class GossipTransport: Sendable {
     /// (ties: the earlier local address). Returns when every write completed; failures are per path.
     @discardableResult
     public func send(_ bytes: [UInt8], to destinations: [SocketAddress]) async -> SendReport {
-        var report = SendReport()
-        guard bytes.count <= settings.maxDatagramBytes else {
-            core.update { $0.sendOversize += 1 }
-            for destination in destinations {
-                report.failed[destination] = "datagram of \(bytes.count) bytes exceeds \(settings.maxDatagramBytes)"
-            }
-            return report
-        }
+        await send([(bytes, destinations)])[0]
+    }
+
+    /// Sends several datagrams, each to every address of its destinations (as `send(_:to:)`), with
+    /// one flush per socket: the writes of one gossip round leave in one `sendmmsg` where the kernel
+    /// allows. One report per datagram, in order.
+    public func send(_ batch: [(bytes: [UInt8], to: [SocketAddress])]) async -> [SendReport] {
+        var reports = [SendReport](repeating: SendReport(), count: batch.count)
         await reopenClosedSockets()
-        var writes: [(SocketAddress, EventLoopFuture<Void>)] = []
-        for destination in destinations {
-            guard let channel = channel(for: destination) else {
-                core.update { $0.sendNoLocalSocket += 1 }
-                report.failed[destination] = "no local gossip socket for its address family"
+        var writes: [(datagram: Int, destination: SocketAddress, size: Int, done: EventLoopFuture<Void>)] = []
+        var flushing: [ObjectIdentifier: any Channel] = [:]
+        var flushOrder: [ObjectIdentifier] = []
+        for (k, datagram) in batch.enumerated() {
+            guard datagram.bytes.count <= settings.maxDatagramBytes else {
+                core.update { $0.sendOversize += 1 }
+                for destination in datagram.to {
+                    reports[k].failed[destination] = "datagram of \(datagram.bytes.count) bytes exceeds \(settings.maxDatagramBytes)"
+                }
                 continue
             }
-            let buffer = channel.allocator.buffer(bytes: bytes)
-            let envelope = AddressedEnvelope(remoteAddress: destination, data: buffer)
-            writes.append((destination, channel.writeAndFlush(envelope)))
-        }
-        for (destination, write) in writes {
-            do {
-                try await write.get()
-                core.update {
-                    $0.datagramsSent += 1
-                    $0.bytesSent += bytes.count
+            for destination in datagram.to {
+                guard let channel = channel(for: destination) else {
+                    core.update { $0.sendNoLocalSocket += 1 }
+                    reports[k].failed[destination] = "no local gossip socket for its address family"
+                    continue
                 }
-                report.sent.append(destination)
-            } catch {
-                core.update { $0.sendErrors += 1 }
-                report.failed[destination] = "\(error)"
+                let buffer = channel.allocator.buffer(bytes: datagram.bytes)
+                let envelope = AddressedEnvelope(remoteAddress: destination, data: buffer)
+                writes.append((k, destination, datagram.bytes.count, channel.write(envelope)))
+                let id = ObjectIdentifier(channel)
+                if flushing.updateValue(channel, forKey: id) == nil { flushOrder.append(id) }
             }
         }
-        return report
+        for id in flushOrder { flushing[id]?.flush() }
+        for write in writes {
+            do {
+                try await write.done.get()
+                core.update {
+                    $0.datagramsSent += 1
+                    $0.bytesSent += write.size
+                }
+                reports[write.datagram].sent.append(write.destination)
+            } catch {
+                core.update { $0.sendErrors += 1 }
+                reports[write.datagram].failed[write.destination] = "\(error)"
+            }
+        }
+        return reports
     }
 
     /// Closes every socket and finishes the inbound stream.

@@ -17,6 +17,22 @@ extension NodeCore {
         }
     }
 
+    /// Whether a relayed view of `origin` newer than the one held would change nothing this node
+    /// decides with, so the receiver may skip it without verifying its signature: the held view says
+    /// the same (upstream, decision, reach of this node) and is younger than half the view freshness
+    /// in force (so a skipped refresh never lets the held view expire: one is accepted at least every
+    /// half freshness window while the origin's views keep arriving). The inputs come from the
+    /// unverified bytes; a forged copy can at most make the node skip that copy. Views sent directly by
+    /// their origin are never skipped this way: they are the authenticated proof of contact.
+    public func relayedViewIsRedundant(
+        origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
+    ) -> Bool {
+        guard let reachOfMe, let slot = slot(of: origin), let held = views[slot] else { return false }
+        let refresh = settings.effectiveViewFreshness(memberCount: roster.count) / 2
+        return held.upstream == upstream && held.decision == decision && held.reachOfMe == reachOfMe
+            && now - held.receivedAt < refresh
+    }
+
     /// The reach this node reports about each neighbour: `reachable` if heard directly within the
     /// (effective) peer silence timeout; `unknown` for one never heard while this node is younger than
     /// that timeout (startup grace); `unreachable` otherwise. Dense (every member, `.isSelf` in this
