@@ -29,17 +29,28 @@ public struct RelayedViewSummary: Sendable, Equatable {
 
 /// Decides, for one receiver, which relayed views that are newer than their watermark are still not
 /// worth verifying, because they would tell the receiver nothing it does not already hold.
-public struct RelaySkipRule {
+public protocol RelayRedundancyJudge {
+    /// The receiving member (whose reach the summaries report).
+    var receiver: MemberIndex { get }
+    /// True when a relayed view with this summary is redundant for the receiver.
+    func isRedundant(_ summary: RelayedViewSummary) -> Bool
+}
+
+/// A `RelayRedundancyJudge` made of a closure (the agent's: it asks the engine's core).
+public struct RelaySkipRule: RelayRedundancyJudge {
     /// The receiving member (whose reach the summaries report).
     public var receiver: MemberIndex
-    /// True when a relayed view with this summary is redundant for the receiver.
-    public var isRedundant: (RelayedViewSummary) -> Bool
+    /// The judgement.
+    public var judgement: (RelayedViewSummary) -> Bool
 
     /// A rule for `receiver`.
     public init(receiver: MemberIndex, isRedundant: @escaping (RelayedViewSummary) -> Bool) {
         self.receiver = receiver
-        self.isRedundant = isRedundant
+        self.judgement = isRedundant
     }
+
+    /// Asks the closure.
+    public func isRedundant(_ summary: RelayedViewSummary) -> Bool { judgement(summary) }
 }
 
 extension DatagramDecoder {

@@ -97,8 +97,8 @@ public struct DatagramDecoder: Sendable {
     }
 
     /// Phase 2, for one receiver: freshness against `watermarks`, skipping, signatures, acceptance.
-    func acceptParsed(
-        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, skipRule: RelaySkipRule?
+    func acceptParsed<Judge: RelayRedundancyJudge>(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, skipRule: Judge?
     ) -> Result<DecodedDatagram, WireError> {
         let headers = parsed.headers
         let slice = parsed.bytes
