@@ -54,6 +54,20 @@ struct AcceptedVersions {
         if let k = slot(receiver, origin) { versions[k] = version } else { others[receiver][origin] = version }
     }
 
+    /// Records `version` for (`receiver`, `origin`) when it is newer than the one stored and returns nil;
+    /// otherwise changes nothing and returns the stored version (one lookup for `last` then `set`).
+    mutating func raise(_ receiver: Int, _ origin: Int, to version: ViewVersion) -> ViewVersion? {
+        if let k = slot(receiver, origin) {
+            if version <= versions[k] { return versions[k] }
+            versions[k] = version
+            return nil
+        }
+        let last = others[receiver][origin] ?? Self.none
+        if version <= last { return last }
+        others[receiver][origin] = version
+        return nil
+    }
+
     /// Forgets everything `receiver` accepted (its agent restarted).
     mutating func reset(_ receiver: Int) {
         for k in start[receiver]..<start[receiver + 1] { versions[k] = Self.none }

@@ -44,7 +44,7 @@ extension Simulation {
         let bytes = datagram.bytes
         if captured[i].count >= Self.capturedCapacity { captured[i].removeFirst() }
         captured[i].append(bytes)
-        let sent = SentDatagram(bytes)
+        let sent = SentDatagram(bytes, relayed: relayed)
         for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }
 

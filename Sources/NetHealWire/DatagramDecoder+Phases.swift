@@ -41,3 +41,30 @@ extension DatagramDecoder {
         acceptParsed(parsed, watermarks: &watermarks)
     }
 }
+
+/// Which views of a parsed datagram one receiver accepts (`DatagramDecoder.acceptedViews`): the
+/// sender's view (index 0) always, relayed views unless skipped.
+public struct AcceptedViews: Sendable, Equatable {
+    /// Bit i set: view i is accepted.
+    public var bits: UInt64
+    /// Relayed views skipped unverified (stale, or not of a neighbour).
+    public var skippedRelayed: Int
+
+    /// True when view `index` is accepted.
+    public func contains(_ index: Int) -> Bool { index < 64 && bits & (1 << UInt64(index)) != 0 }
+}
+
+extension ParsedDatagram {
+    /// The origin and version of view `index` (datagram order), read from the parse (not verified).
+    public func version(at index: Int) -> (origin: MemberIndex, version: ViewVersion) {
+        (headers[index].origin, headers[index].version)
+    }
+}
+
+extension DatagramDecoder {
+    /// View `index` of `parsed` (datagram order) as a signed view, decoded from its bytes. Not
+    /// verified: trust it only for indexes `acceptedViews` accepted.
+    public func signedView(_ parsed: ParsedDatagram, at index: Int) -> SignedView {
+        signedView(parsed.headers[index], in: parsed.bytes)
+    }
+}

@@ -10,9 +10,14 @@ import NetHealCore
 public struct ViewWatermarks: Hashable, Sendable {
     /// `nil`: nothing accepted from that member yet (any version is newer). Used in a full mesh.
     private var versions: [ViewVersion?]
-    /// Neighbourhood mode: the watermarks of the members heard from (lookups only, never iterated).
+    /// Neighbourhood mode: the neighbours given at init, ascending, and their watermarks slot by slot
+    /// (found by binary search: no hashing on the hot path).
+    private var slotMembers: [MemberIndex] = []
+    private var slotMarks: [ViewVersion?] = []
+    /// Neighbourhood mode: the watermarks of other members heard from (the node itself, pinned; rare
+    /// senders outside the neighbourhood). Lookups only, never iterated.
     private var sparse: [MemberIndex: ViewVersion] = [:]
-    /// True when the watermarks live in `sparse` (neighbourhood mode in the simulator).
+    /// True when the watermarks live in `slotMarks` and `sparse` (neighbourhood mode in the simulator).
     private var isSparse = false
     /// The members whose relayed views this node wants, ascending; nil = all.
     private var interest: [MemberIndex]?
@@ -30,6 +35,8 @@ public struct ViewWatermarks: Hashable, Sendable {
         versions = []
         isSparse = true
         interest = neighbors.sorted()
+        slotMembers = interest ?? []
+        slotMarks = Array(repeating: nil, count: slotMembers.count)
     }
 
     /// From now on, want relayed views only of `neighbors` (any order), or of every member when nil.
@@ -43,7 +50,10 @@ public struct ViewWatermarks: Hashable, Sendable {
 
     /// The highest version accepted from `member`, or nil when none was.
     public subscript(member: MemberIndex) -> ViewVersion? {
-        if isSparse { return sparse[member] }
+        if isSparse {
+            if let k = slotMembers.positionInSorted(of: member) { return slotMarks[k] }
+            return sparse[member]
+        }
         return member.int < versions.count ? versions[member.int] : nil
     }
 
@@ -68,6 +78,11 @@ public struct ViewWatermarks: Hashable, Sendable {
     /// Raises `member`'s watermark to `version` (never lowers it).
     public mutating func advance(_ member: MemberIndex, to version: ViewVersion) {
         if isSparse {
+            if let k = slotMembers.positionInSorted(of: member) {
+                if let mark = slotMarks[k], mark >= version { return }
+                slotMarks[k] = version
+                return
+            }
             if let mark = sparse[member], mark >= version { return }
             sparse[member] = version
             return
