@@ -19,13 +19,21 @@ final class SentDatagram {
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
     var knownValid: UInt64 = 0
-    /// The signed views the sender relayed, in datagram order (nil: injected bytes).
-    private var relayed: [SignedView]?
+    /// The sender's signed view as the encoder made it and the views it relayed, in datagram order
+    /// (nil: injected bytes).
+    private var made: [SignedView]?
     private var done = false
 
-    init(_ bytes: [UInt8], relayed: [SignedView]? = nil) {
-        self.bytes = bytes
-        self.relayed = relayed
+    /// Bytes injected by a fault: every view is decoded from them.
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// A datagram the simulator encoded: its views are the encoder's signed view of the sender and the
+    /// relayed signed views, byte for byte the views in `datagram.bytes`.
+    init(_ datagram: EncodedDatagram, relayed: [SignedView]) {
+        bytes = datagram.bytes
+        var views = [datagram.sender]
+        if datagram.droppedRelayed == 0 { views += relayed }
+        made = views
     }
 
     /// After a successful `parseOnce`: the sender's view.
@@ -39,16 +47,17 @@ final class SentDatagram {
         switch decoder.parse(bytes, materializeViews: false) {
         case .success(let p):
             parsed = p
-            views.reserveCapacity(p.viewCount)
-            views.append(decoder.signedView(p, at: 0))
-            if let relayed, relayed.count == p.viewCount - 1, zip(relayed, 1...).allSatisfy({ $0.version == p.version(at: $1).version && $0.origin == p.version(at: $1).origin }) {
-                views += relayed
+            if let made, made.count == p.viewCount,
+                made.indices.allSatisfy({ made[$0].origin == p.version(at: $0).origin && made[$0].version == p.version(at: $0).version })
+            {
+                views = made
             } else {
-                for k in 1..<p.viewCount { views.append(decoder.signedView(p, at: k)) }
+                views.reserveCapacity(p.viewCount)
+                for k in 0..<p.viewCount { views.append(decoder.signedView(p, at: k)) }
             }
         case .failure(let e):
             error = e
         }
-        relayed = nil
+        made = nil
     }
 }

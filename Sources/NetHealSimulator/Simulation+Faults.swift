@@ -137,7 +137,7 @@ extension Simulation {
             for i in set.members { skewMillis[i] = 0 }
         case (.replay(let from, let to, let count, let stale), .start):
             for f in from.members {
-                let pool = captured[f]
+                let pool = capturedPool(f)
                 let chosen = stale ? Array(pool.prefix(count)) : Array(pool.suffix(count))
                 let datagrams = chosen.map { SentDatagram($0) }
                 for t in to.members where t != f {

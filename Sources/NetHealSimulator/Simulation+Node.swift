@@ -178,6 +178,21 @@ extension Simulation {
         }
     }
 
+    /// Keeps `bytes` as the newest of sender `i`'s captured datagrams (the oldest goes when full).
+    func capture(_ i: Int, _ bytes: [UInt8]) {
+        capturedRing[i * Self.capturedCapacity + capturedNext[i]] = bytes
+        capturedNext[i] = (capturedNext[i] + 1) % Self.capturedCapacity
+        capturedCount[i] = min(capturedCount[i] + 1, Self.capturedCapacity)
+    }
+
+    /// Sender `i`'s captured datagrams, oldest first.
+    func capturedPool(_ i: Int) -> [[UInt8]] {
+        let base = i * Self.capturedCapacity
+        if capturedCount[i] < Self.capturedCapacity { return Array(capturedRing[base..<(base + capturedCount[i])]) }
+        let next = base + capturedNext[i]
+        return Array(capturedRing[next..<(base + Self.capturedCapacity)] + capturedRing[base..<next])
+    }
+
     /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.
     func remember(_ i: Int, _ origin: UInt16, _ sent: SentDatagram) {
         let base = i * Self.recentCapacity

@@ -67,8 +67,11 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var recentOrigins: [UInt16]
     @exclusivity(unchecked) var recentCount: [Int]
     @exclusivity(unchecked) var recentCursor: [Int]
-    /// Per sender: its last datagrams as sent (for replay injection), oldest first.
-    @exclusivity(unchecked) var captured: [[[UInt8]]]
+    /// Per sender: its last `capturedCapacity` datagrams as sent (for replay injection), a ring of
+    /// `capturedCapacity` slots per sender; `capturedPool` gives them oldest first.
+    @exclusivity(unchecked) var capturedRing: [[UInt8]]
+    @exclusivity(unchecked) var capturedCount: [Int]
+    @exclusivity(unchecked) var capturedNext: [Int]
     var crashArmed: [Int64?]
 
     // Ground truth.
@@ -184,7 +187,9 @@ public final class Simulation<P: SimPolicy> {
         recentOrigins = Array(repeating: 0, count: n * Self.recentCapacity)
         recentCount = Array(repeating: 0, count: n)
         recentCursor = Array(repeating: 0, count: n)
-        captured = Array(repeating: [], count: n)
+        capturedRing = Array(repeating: [], count: n * Self.capturedCapacity)
+        capturedCount = Array(repeating: 0, count: n)
+        capturedNext = Array(repeating: 0, count: n)
         crashArmed = Array(repeating: nil, count: n)
         wedge = Array(repeating: 0, count: n)
         wedgeSince = Array(repeating: nil, count: n)

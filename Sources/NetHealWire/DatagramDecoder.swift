@@ -133,7 +133,7 @@ public struct DatagramDecoder: Sendable {
         var accepted = AcceptedViews(bits: 1, skippedRelayed: 0)
         for i in headers.indices.dropFirst() {
             let h = headers[i]
-            if watermarks.wantsRelayed(from: h.origin), watermarks.isNewer(h.version, than: h.origin) {
+            if watermarks.wantsNewRelayed(h.version, from: h.origin) {
                 accepted.bits |= 1 << UInt64(i)
             } else {
                 accepted.skippedRelayed += 1

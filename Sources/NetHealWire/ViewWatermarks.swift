@@ -19,6 +19,8 @@ public struct ViewWatermarks: Hashable, Sendable {
     private var sparse: [MemberIndex: ViewVersion] = [:]
     /// True when the watermarks live in `slotMarks` and `sparse` (neighbourhood mode in the simulator).
     private var isSparse = false
+    /// True while `interest` is `slotMembers` (neighbourhood mode, never narrowed): one search answers both.
+    private var interestIsSlots = false
     /// The members whose relayed views this node wants, ascending; nil = all.
     private var interest: [MemberIndex]?
 
@@ -34,8 +36,10 @@ public struct ViewWatermarks: Hashable, Sendable {
     public init(neighbors: [MemberIndex]) {
         versions = []
         isSparse = true
-        interest = neighbors.sorted()
+        // Already ascending (a `NeighborGraph` row): share its storage rather than copy it.
+        interest = zip(neighbors, neighbors.dropFirst()).allSatisfy { $0 < $1 } ? neighbors : neighbors.sorted()
         slotMembers = interest ?? []
+        interestIsSlots = true
         slotMarks = Array(repeating: nil, count: slotMembers.count)
     }
 
@@ -43,6 +47,7 @@ public struct ViewWatermarks: Hashable, Sendable {
     /// Watermarks already held are kept.
     public mutating func wantRelayed(from neighbors: [MemberIndex]?) {
         interest = neighbors?.sorted()
+        interestIsSlots = false
     }
 
     /// The version that marks a member as pinned: no view is ever newer.
@@ -67,6 +72,16 @@ public struct ViewWatermarks: Hashable, Sendable {
     public func wantsRelayed(from member: MemberIndex) -> Bool {
         guard let interest else { return true }
         return interest.positionInSorted(of: member) != nil
+    }
+
+    /// `wantsRelayed(from: member) && isNewer(version, than: member)`, with one search in neighbourhood mode.
+    public func wantsNewRelayed(_ version: ViewVersion, from member: MemberIndex) -> Bool {
+        if isSparse, interestIsSlots {
+            guard let k = slotMembers.positionInSorted(of: member) else { return false }
+            guard let mark = slotMarks[k] else { return true }
+            return version > mark
+        }
+        return wantsRelayed(from: member) && isNewer(version, than: member)
     }
 
     /// Never accept views of `member` again (the local node pins itself: its own views relayed back,

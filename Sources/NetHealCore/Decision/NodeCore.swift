@@ -69,7 +69,9 @@ public struct NodeCore: Sendable {
         self.views = Array(repeating: nil, count: neighbors.count)
     }
 
-    /// The position of `member` in `neighbors`, or nil when it is not a neighbour.
+    /// The position of `member` in `neighbors`, or nil when it is not a neighbour. Inlined: called from
+    /// mutating methods, an out-of-line call copied the whole core first.
+    @inline(__always)
     func slot(of member: MemberIndex) -> Int? {
         if isFullMesh {
             guard member != me, member.int < roster.count else { return nil }
