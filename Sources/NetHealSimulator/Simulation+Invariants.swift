@@ -159,8 +159,8 @@ extension Simulation {
 
     func pruneHealing() {
         check.healing.removeAll { m in
-            guard let node = nodes[m] else { return false }
-            return node.pacingState?.inProgress == nil && !healDown[m]
+            guard running[m] else { return false }
+            return nodes[m].pacingState?.inProgress == nil && !healDown[m]
         }
     }
 
@@ -204,9 +204,9 @@ extension Simulation {
 
     // MARK: Safety: accepted datagrams
 
-    func onAccepted(receiver i: Int, _ parsed: ParsedDatagram, _ accepted: AcceptedViews, tag: UInt8) {
+    func onAccepted(receiver i: Int, _ sent: SentDatagram, _ accepted: AcceptedViews, tag: UInt8) {
         if tag == Tag.forged {
-            violate(.safety, i, "accepted a datagram forged by a non-member claiming \(Scenario.nodeName(parsed.version(at: 0).origin.int))")
+            violate(.safety, i, "accepted a datagram forged by a non-member claiming \(Scenario.nodeName(sent.origin(0).int))")
         }
         if tag != Tag.normal {
             result.injectedAccepted += 1
@@ -220,8 +220,7 @@ extension Simulation {
         while rest != 0 {
             let k = rest.trailingZeroBitCount
             rest &= rest - 1
-            let (origin, version) = parsed.version(at: k)
-            accept(receiver: i, origin.int, version)
+            accept(receiver: i, sent.origin(k).int, sent.version(k))
         }
     }
 
@@ -304,7 +303,7 @@ extension Simulation {
     /// pacing allows one, no other heal is in progress, and (tx wedge) a quorum of healthy accusers can reach it.
     func eligible(_ o: inout Obligation) -> Bool {
         let i = o.node
-        guard let node = nodes[i], node.pacingState?.inProgress == nil, !healDown[i] else { return false }
+        guard running[i], nodes[i].pacingState?.inProgress == nil, !healDown[i] else { return false }
         if let last = check.healStarts[i].last, now - last < settings.minHealInterval.nanosecondsClamped { return false }
         let window = settings.healBudgetWindow.nanosecondsClamped
         if check.healStarts[i].filter({ $0 > now - window }).count >= settings.maxHealsPerWindow { return false }

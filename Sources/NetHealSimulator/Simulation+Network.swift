@@ -42,7 +42,7 @@ extension Simulation {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
         capture(i, datagram.bytes)
-        let sent = SentDatagram(datagram, relayed: relayed)
+        let sent = SentDatagram(datagram, relayed: relayed, decoder: decoder)
         for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }
 

@@ -99,7 +99,6 @@ extension Simulation {
 
     func crash(_ i: Int, restartAfter: Int64) {
         guard running[i] else { return }
-        nodes[i] = nil
         running[i] = false
         result.downtimes.append((i, now, nil))
         epoch[i] &+= 1
@@ -137,8 +136,7 @@ extension Simulation {
     func receive(_ i: Int, _ sent: SentDatagram, tag: UInt8) throws {
         guard running[i], ifaceRx(i) else { return }
         if tag != Tag.normal { result.injectedDelivered += 1 }
-        // The structural phase once per sent datagram, shared by its recipients; the rest per recipient.
-        sent.parseOnce(by: decoder)
+        // The structural phase ran once when the datagram was made; the rest per recipient.
         guard let parsed = sent.parsed else {
             reject(i, sent.error!)
             return
@@ -152,9 +150,9 @@ extension Simulation {
             reject(i, error)
         case .success(let accepted):
             result.datagramsDelivered += 1
-            onAccepted(receiver: i, parsed, accepted, tag: tag)
+            onAccepted(receiver: i, sent, accepted, tag: tag)
             let views = sent.views
-            remember(i, views[0].origin.rawValue, sent)
+            remember(i, sent.origin(0).rawValue, sent)
             try deliverView(i, views[0].view, direct: true)
             var rest = accepted.bits & ~1
             while rest != 0 {
@@ -173,7 +171,7 @@ extension Simulation {
     /// `.viewReceived` for node `i`: straight into the policy when it takes views without effects.
     @inline(__always)
     func deliverView(_ i: Int, _ view: ReachabilityView, direct: Bool) throws {
-        if !nodes[i]!.absorbReceived(view, direct: direct, now: Instant(nanoseconds: now &+ monoOffset[i])) {
+        if !nodes[i].absorbReceived(view, direct: direct, now: Instant(nanoseconds: now &+ monoOffset[i])) {
             try feed(i, .viewReceived(view, direct: direct))
         }
     }
