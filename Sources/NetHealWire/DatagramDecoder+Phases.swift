@@ -50,6 +50,12 @@ public struct AcceptedViews: Sendable, Equatable {
     /// Relayed views skipped unverified (stale, or not of a neighbour).
     public var skippedRelayed: Int
 
+    /// Views `bits` accepted, `skippedRelayed` relayed views skipped.
+    public init(bits: UInt64, skippedRelayed: Int) {
+        self.bits = bits
+        self.skippedRelayed = skippedRelayed
+    }
+
     /// True when view `index` is accepted.
     public func contains(_ index: Int) -> Bool { index < 64 && bits & (1 << UInt64(index)) != 0 }
 }

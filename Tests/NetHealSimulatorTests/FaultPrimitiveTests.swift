@@ -209,7 +209,7 @@ import Testing
         let decoder = DatagramDecoder(roster: sim.roster, verifier: FastStandInVerifier())
         func wall(_ i: Int) throws -> UInt64 {
             var w = ViewWatermarks(memberCount: 3)
-            let bytes = try #require(sim.captured[i].last)
+            let bytes = try #require(sim.capturedPool(i).last)
             return try decoder.decode(bytes, watermarks: &w).get().sender.view.originTimeMillis
         }
         let skew = Int64(try wall(1)) - Int64(try wall(0))
