@@ -6,9 +6,10 @@ import NetHealCore
 /// to a per-receiver dictionary. Memory grows with the edges of the graph, not with members².
 /// (0, 0) stands for "nothing accepted yet", below every real version.
 struct AcceptedVersions {
-    /// Receiver r's neighbours are `members[start[r] ..< start[r + 1]]`, ascending.
+    /// Receiver r's neighbours are `rows[r]` (the graph's own rows, ascending: the same storage the
+    /// cores and the watermarks search, so it is in cache); its slots start at `start[r]`.
     private let start: [Int]
-    private let members: [UInt16]
+    private let rows: [[MemberIndex]]
     private var versions: [ViewVersion]
     private var others: [[Int: ViewVersion]]
 
@@ -18,29 +19,27 @@ struct AcceptedVersions {
     /// dense rows there).
     init(graph: NeighborGraph, count n: Int) {
         var start = [0]
-        var members: [UInt16] = []
+        var rows: [[MemberIndex]] = []
         if !graph.isFullMesh {
             start.reserveCapacity(n + 1)
+            rows.reserveCapacity(n)
             for r in 0..<n {
-                members.append(contentsOf: graph.neighbors(of: MemberIndex(r)).map(\.rawValue))
-                start.append(members.count)
+                rows.append(graph.neighbors(of: MemberIndex(r)))
+                start.append(start[r] + rows[r].count)
             }
         }
         self.start = start
-        self.members = members
-        versions = Array(repeating: Self.none, count: members.count)
+        self.rows = rows
+        versions = Array(repeating: Self.none, count: start[start.count - 1])
         others = Array(repeating: [:], count: graph.isFullMesh ? 0 : n)
     }
 
+    @inline(__always)
     private func slot(_ receiver: Int, _ origin: Int) -> Int? {
-        var low = start[receiver]
-        var high = start[receiver + 1]
-        let key = UInt16(truncatingIfNeeded: origin)
-        while low < high {
-            let mid = (low + high) >> 1
-            if members[mid] < key { low = mid + 1 } else { high = mid }
+        guard origin <= Int(UInt16.max), let k = rows[receiver].positionInSorted(of: MemberIndex(rawValue: UInt16(origin))) else {
+            return nil
         }
-        return low < start[receiver + 1] && members[low] == key && origin <= Int(UInt16.max) ? low : nil
+        return start[receiver] + k
     }
 
     /// The highest version `receiver` accepted from `origin`, or (0, 0).
@@ -52,6 +51,20 @@ struct AcceptedVersions {
     /// Records `version` as the highest accepted by `receiver` from `origin`.
     mutating func set(_ receiver: Int, _ origin: Int, _ version: ViewVersion) {
         if let k = slot(receiver, origin) { versions[k] = version } else { others[receiver][origin] = version }
+    }
+
+    /// Records `version` for (`receiver`, `origin`) when it is newer than the one stored and returns nil;
+    /// otherwise changes nothing and returns the stored version (one lookup for `last` then `set`).
+    mutating func raise(_ receiver: Int, _ origin: Int, to version: ViewVersion) -> ViewVersion? {
+        if let k = slot(receiver, origin) {
+            if version <= versions[k] { return versions[k] }
+            versions[k] = version
+            return nil
+        }
+        let last = others[receiver][origin] ?? Self.none
+        if version <= last { return last }
+        others[receiver][origin] = version
+        return nil
     }
 
     /// Forgets everything `receiver` accepted (its agent restarted).

@@ -3,7 +3,7 @@
 /// total order, and any correct heap pops the same sequence.
 ///
 /// A 4-ary heap (shallower than a binary one: fewer cache lines touched per pop), sifted by moving a
-/// hole rather than swapping.
+/// hole rather than swapping (raw moves: no reference counting of payloads while sifting).
 struct EventQueue<Payload> {
     struct Entry {
         var time: Int64
@@ -21,32 +21,44 @@ struct EventQueue<Payload> {
     var peekTime: Int64? { heap.first?.time }
 
     @inline(__always)
-    private static func less(_ a: Entry, _ b: Entry) -> Bool {
-        a.time != b.time ? a.time < b.time : a.seq < b.seq
+    private static func less(_ time: Int64, _ seq: UInt64, than b: UnsafeMutablePointer<Entry>) -> Bool {
+        time != b.pointee.time ? time < b.pointee.time : seq < b.pointee.seq
+    }
+
+    @inline(__always)
+    private static func less(_ a: UnsafeMutablePointer<Entry>, than b: UnsafeMutablePointer<Entry>) -> Bool {
+        less(a.pointee.time, a.pointee.seq, than: b)
     }
 
     mutating func push(at time: Int64, _ payload: Payload) {
-        let entry = Entry(time: time, seq: nextSeq, payload: payload)
+        let seq = nextSeq
         nextSeq &+= 1
-        heap.append(entry)
+        heap.append(Entry(time: time, seq: seq, payload: payload))
         heap.withUnsafeMutableBufferPointer { h in
+            // The new entry leaves a hole at the end; parents move down into it until its place is found.
+            let base = h.baseAddress!
             var i = h.count - 1
+            let item = (base + i).move()
             while i > 0 {
                 let parent = (i - 1) >> 2
-                guard Self.less(entry, h[parent]) else { break }
-                h.swapAt(i, parent)
+                guard Self.less(time, seq, than: base + parent) else { break }
+                (base + i).moveInitialize(from: base + parent, count: 1)
                 i = parent
             }
+            (base + i).initialize(to: item)
         }
     }
 
     mutating func pop() -> Entry? {
         guard !heap.isEmpty else { return nil }
         if heap.count == 1 { return heap.removeLast() }
-        heap.swapAt(0, heap.count - 1)
-        let top = heap.removeLast()
+        let last = heap.removeLast()
+        var top: Entry?
         heap.withUnsafeMutableBufferPointer { h in
+            // The root leaves a hole; the smallest child moves up into it until `last` fits there.
+            let base = h.baseAddress!
             let n = h.count
+            top = base.move()
             var i = 0
             while true {
                 let first = 4 * i + 1
@@ -55,13 +67,15 @@ struct EventQueue<Payload> {
                 let end = min(first + 4, n)
                 var c = first + 1
                 while c < end {
-                    if Self.less(h[c], h[m]) { m = c }
+                    if Self.less(base + c, than: base + m) { m = c }
                     c += 1
                 }
-                guard Self.less(h[m], h[i]) else { break }
-                h.swapAt(i, m)
+                let child = base + m
+                guard child.pointee.time != last.time ? child.pointee.time < last.time : child.pointee.seq < last.seq else { break }
+                (base + i).moveInitialize(from: base + m, count: 1)
                 i = m
             }
+            (base + i).initialize(to: last)
         }
         return top
     }

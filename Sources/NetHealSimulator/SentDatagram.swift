@@ -1,34 +1,74 @@
+import NetHealCore
 import NetHealWire
 
 /// One datagram as sent, shared by every delivery of it (recipients, duplicates, replays).
 ///
-/// The receiver-independent phase of decoding (`DatagramDecoder.parse`, views materialised) runs once,
-/// on the first delivery, and its result is shared; each recipient then runs `DatagramDecoder.accept`
-/// against its own watermarks, which gives exactly what `decode` would. Not thread-safe: one simulation
-/// runs on one thread.
+/// The receiver-independent phase of decoding (`DatagramDecoder.parse`) runs once, when the datagram
+/// is made, and its result is shared; each recipient then runs `DatagramDecoder.acceptedViews` against
+/// its own watermarks, which accepts exactly the views `decode` would. The views are materialised once
+/// too: for a datagram the simulator encoded they are the encoder's signed view of the sender and the
+/// signed views it relayed (the very bytes of the datagram, so the very views a decode gives); bytes
+/// injected by a fault are decoded. Everything is immutable after init (no access checks on the hot
+/// path) except `knownValid`. Not thread-safe: one simulation runs on one thread.
 final class SentDatagram {
     /// The datagram's bytes.
     let bytes: [UInt8]
-    /// After `parseOnce`: the parse, or the structural error.
-    private(set) var parsed: ParsedDatagram?
-    private(set) var error: WireError?
-    /// After a successful `parseOnce`: the sender's view (the first), kept for relaying.
-    private(set) var senderView: SignedView?
-    private var done = false
+    /// The parse, or nil when the bytes are structurally invalid (then `error`).
+    let parsed: ParsedDatagram?
+    let error: WireError?
+    /// Every view in datagram order (the sender's first, kept for relaying); empty when not parsed.
+    let views: [SignedView]
+    /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
+    /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
+    @exclusivity(unchecked) var knownValid: UInt64 = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// Bytes injected by a fault: every view is decoded from them.
+    convenience init(_ bytes: [UInt8], decoder: DatagramDecoder) {
+        self.init(bytes: bytes, made: nil, decoder: decoder)
+    }
 
-    /// Runs the structural phase with `decoder` unless it ran already.
-    @inline(__always)
-    func parseOnce(by decoder: DatagramDecoder) {
-        if done { return }
-        done = true
-        switch decoder.parse(bytes, materializeViews: true) {
+    /// A datagram the simulator encoded, `relayed` being the signed views it was asked to relay.
+    convenience init(_ datagram: EncodedDatagram, relayed: [SignedView], decoder: DatagramDecoder) {
+        var made = [datagram.sender]
+        if datagram.droppedRelayed == 0 { made += relayed }
+        self.init(bytes: datagram.bytes, made: made, decoder: decoder)
+    }
+
+    private init(bytes: [UInt8], made: [SignedView]?, decoder: DatagramDecoder) {
+        self.bytes = bytes
+        switch decoder.parse(bytes, materializeViews: false) {
         case .success(let p):
             parsed = p
-            senderView = p.views.first
+            error = nil
+            let count = p.viewCount
+            // The encoder's views, when they are the datagram's views in order (always, unless the encoder
+            // left some out); else decoded from the bytes.
+            if let made, made.count == count, made.indices.allSatisfy({
+                let h = p.version(at: $0)
+                return made[$0].origin == h.origin && made[$0].version == h.version
+            }) {
+                views = made
+            } else {
+                views = (0..<count).map { decoder.signedView(p, at: $0) }
+            }
         case .failure(let e):
+            parsed = nil
             error = e
+            views = []
         }
     }
+
+    /// The origin of view `k` (datagram order).
+    @inline(__always)
+    func origin(_ k: Int) -> MemberIndex { views[k].view.origin }
+
+    /// The version of view `k` (datagram order).
+    @inline(__always)
+    func version(_ k: Int) -> ViewVersion {
+        let v = views[k].view
+        return ViewVersion(incarnation: v.incarnation, sequence: v.sequence)
+    }
+
+    /// The sender's view, when the datagram parsed.
+    var senderView: SignedView? { views.first }
 }

@@ -14,6 +14,13 @@ public protocol SimPolicy {
     var pacingState: PacingState? { get }
     /// The decision state the node announces (report colours, storm-guard check).
     var announcedState: DecisionState { get }
+    /// Exactly `handle(.viewReceived(view, direct: direct), now: now)` when that yields no effects and
+    /// returns true; returns false, having done nothing, when the caller must use `handle`.
+    mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool
+}
+
+extension SimPolicy {
+    public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool { false }
 }
 
 extension NodeCore: SimPolicy {
@@ -24,4 +31,7 @@ extension NodeCore: SimPolicy {
     public static var policyName: String { "netheal" }
     public var pacingState: PacingState? { pacing }
     public var announcedState: DecisionState { state }
+    public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool {
+        receiveView(view, direct: direct, now: now)
+    }
 }

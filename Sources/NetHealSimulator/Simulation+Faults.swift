@@ -137,16 +137,16 @@ extension Simulation {
             for i in set.members { skewMillis[i] = 0 }
         case (.replay(let from, let to, let count, let stale), .start):
             for f in from.members {
-                let pool = captured[f]
+                let pool = capturedPool(f)
                 let chosen = stale ? Array(pool.prefix(count)) : Array(pool.suffix(count))
-                let datagrams = chosen.map { SentDatagram($0) }
+                let datagrams = chosen.map { SentDatagram($0, decoder: decoder) }
                 for t in to.members where t != f {
                     for d in datagrams { queue.push(at: now + 1_000_000, .deliver(to: t, datagram: d, tag: Tag.replay)) }
                 }
             }
         case (.forge(let from, let to), .start):
             for f in from.members {
-                let datagram = SentDatagram(try forged(claiming: f))
+                let datagram = SentDatagram(try forged(claiming: f), decoder: decoder)
                 for t in to.members where t != f {
                     queue.push(at: now + 1_000_000, .deliver(to: t, datagram: datagram, tag: Tag.forged))
                 }

@@ -159,8 +159,8 @@ extension Simulation {
 
     func pruneHealing() {
         check.healing.removeAll { m in
-            guard let node = nodes[m] else { return false }
-            return node.pacingState?.inProgress == nil && !healDown[m]
+            guard running[m] else { return false }
+            return nodes[m].pacingState?.inProgress == nil && !healDown[m]
         }
     }
 
@@ -204,9 +204,9 @@ extension Simulation {
 
     // MARK: Safety: accepted datagrams
 
-    func onAccepted(receiver i: Int, datagram: DecodedDatagram, tag: UInt8) {
+    func onAccepted(receiver i: Int, _ sent: SentDatagram, _ accepted: AcceptedViews, tag: UInt8) {
         if tag == Tag.forged {
-            violate(.safety, i, "accepted a datagram forged by a non-member claiming \(Scenario.nodeName(datagram.sender.origin.int))")
+            violate(.safety, i, "accepted a datagram forged by a non-member claiming \(Scenario.nodeName(sent.origin(0).int))")
         }
         if tag != Tag.normal {
             result.injectedAccepted += 1
@@ -215,21 +215,28 @@ extension Simulation {
         if check.lastAccepted[i].isEmpty, graph.isFullMesh {
             check.lastAccepted[i] = Array(repeating: ViewVersion(incarnation: 0, sequence: 0), count: n)
         }
-        accept(receiver: i, datagram.sender)
-        for v in datagram.relayed { accept(receiver: i, v) }
+        // The sender's view, then the accepted relayed ones, in datagram order.
+        var rest = accepted.bits
+        while rest != 0 {
+            let k = rest.trailingZeroBitCount
+            rest &= rest - 1
+            accept(receiver: i, sent.origin(k).int, sent.version(k))
+        }
     }
 
-    private func accept(receiver i: Int, _ v: SignedView) {
-        let o = v.origin.int
+    private func accept(receiver i: Int, _ o: Int, _ version: ViewVersion) {
         if o == i { violate(.safety, i, "accepted its own view back") }
-        let last = graph.isFullMesh ? check.lastAccepted[i][o] : check.lastAcceptedSparse.last(i, o)
-        if v.version <= last {
-            violate(.safety, i, "accepted view \(v.version) of \(Scenario.nodeName(o)) not newer than"
+        if graph.isFullMesh {
+            let last = check.lastAccepted[i][o]
+            if version <= last {
+                violate(.safety, i, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
+                    + " \(last) already accepted (replay)")
+            } else {
+                check.lastAccepted[i][o] = version
+            }
+        } else if let last = check.lastAcceptedSparse.raise(i, o, to: version) {
+            violate(.safety, i, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
                 + " \(last) already accepted (replay)")
-        } else if graph.isFullMesh {
-            check.lastAccepted[i][o] = v.version
-        } else {
-            check.lastAcceptedSparse.set(i, o, v.version)
         }
     }
 
@@ -296,7 +303,7 @@ extension Simulation {
     /// pacing allows one, no other heal is in progress, and (tx wedge) a quorum of healthy accusers can reach it.
     func eligible(_ o: inout Obligation) -> Bool {
         let i = o.node
-        guard let node = nodes[i], node.pacingState?.inProgress == nil, !healDown[i] else { return false }
+        guard running[i], nodes[i].pacingState?.inProgress == nil, !healDown[i] else { return false }
         if let last = check.healStarts[i].last, now - last < settings.minHealInterval.nanosecondsClamped { return false }
         let window = settings.healBudgetWindow.nanosecondsClamped
         if check.healStarts[i].filter({ $0 > now - window }).count >= settings.maxHealsPerWindow { return false }

@@ -41,10 +41,8 @@ extension Simulation {
         } catch {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
-        let bytes = datagram.bytes
-        if captured[i].count >= Self.capturedCapacity { captured[i].removeFirst() }
-        captured[i].append(bytes)
-        let sent = SentDatagram(bytes)
+        capture(i, datagram.bytes)
+        let sent = SentDatagram(datagram, relayed: relayed, decoder: decoder)
         for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }
 

@@ -99,7 +99,6 @@ extension Simulation {
 
     func crash(_ i: Int, restartAfter: Int64) {
         guard running[i] else { return }
-        nodes[i] = nil
         running[i] = false
         result.downtimes.append((i, now, nil))
         epoch[i] &+= 1
@@ -137,25 +136,59 @@ extension Simulation {
     func receive(_ i: Int, _ sent: SentDatagram, tag: UInt8) throws {
         guard running[i], ifaceRx(i) else { return }
         if tag != Tag.normal { result.injectedDelivered += 1 }
-        // The structural phase once per sent datagram, shared by its recipients; the rest per recipient.
-        let decoded: Result<DecodedDatagram, WireError>
-        sent.parseOnce(by: decoder)
-        if let parsed = sent.parsed {
-            decoded = decoder.accept(parsed, watermarks: &watermarks[i])
-        } else {
-            decoded = .failure(sent.error!)
+        // The structural phase ran once when the datagram was made; the rest per recipient.
+        guard let parsed = sent.parsed else {
+            reject(i, sent.error!)
+            return
         }
-        switch decoded {
+        // The fast stand-in's verification is pure and not counted: its answer is shared by the recipients.
+        var known: UInt64 = verifier == nil ? sent.knownValid : 0
+        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known)
+        if verifier == nil { sent.knownValid = known }
+        switch outcome {
         case .failure(let error):
-            rejectedCounts[error.reason, default: 0] += 1
-            mix(20, i, UInt64(error.reason.utf8.count))
-        case .success(let datagram):
+            reject(i, error)
+        case .success(let accepted):
             result.datagramsDelivered += 1
-            onAccepted(receiver: i, datagram: datagram, tag: tag)
-            remember(i, datagram.sender.origin.rawValue, sent)
-            try feed(i, .viewReceived(datagram.sender.view, direct: true))
-            for v in datagram.relayed { try feed(i, .viewReceived(v.view, direct: false)) }
+            onAccepted(receiver: i, sent, accepted, tag: tag)
+            let views = sent.views
+            remember(i, sent.origin(0).rawValue, sent)
+            try deliverView(i, views[0].view, direct: true)
+            var rest = accepted.bits & ~1
+            while rest != 0 {
+                let k = rest.trailingZeroBitCount
+                rest &= rest - 1
+                try deliverView(i, views[k].view, direct: false)
+            }
         }
+    }
+
+    func reject(_ i: Int, _ error: WireError) {
+        rejectedCounts[error.reason, default: 0] += 1
+        mix(20, i, UInt64(error.reason.utf8.count))
+    }
+
+    /// `.viewReceived` for node `i`: straight into the policy when it takes views without effects.
+    @inline(__always)
+    func deliverView(_ i: Int, _ view: ReachabilityView, direct: Bool) throws {
+        if !nodes[i].absorbReceived(view, direct: direct, now: Instant(nanoseconds: now &+ monoOffset[i])) {
+            try feed(i, .viewReceived(view, direct: direct))
+        }
+    }
+
+    /// Keeps `bytes` as the newest of sender `i`'s captured datagrams (the oldest goes when full).
+    func capture(_ i: Int, _ bytes: [UInt8]) {
+        capturedRing[i * Self.capturedCapacity + capturedNext[i]] = bytes
+        capturedNext[i] = (capturedNext[i] + 1) % Self.capturedCapacity
+        capturedCount[i] = min(capturedCount[i] + 1, Self.capturedCapacity)
+    }
+
+    /// Sender `i`'s captured datagrams, oldest first.
+    func capturedPool(_ i: Int) -> [[UInt8]] {
+        let base = i * Self.capturedCapacity
+        if capturedCount[i] < Self.capturedCapacity { return Array(capturedRing[base..<(base + capturedCount[i])]) }
+        let next = base + capturedNext[i]
+        return Array(capturedRing[next..<(base + Self.capturedCapacity)] + capturedRing[base..<next])
     }
 
     /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.

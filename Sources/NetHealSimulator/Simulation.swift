@@ -48,57 +48,62 @@ public final class Simulation<P: SimPolicy> {
     let tick: Int64
     let recordTimeline: Bool
 
-    // `@exclusivity(unchecked)` on the hot state: one simulation runs on one thread and never overlaps
+    // `@exclusivity(unchecked)` on all mutable state: one simulation runs on one thread and never overlaps
     // accesses to it, so the runtime exclusivity checks of a class's stored properties are skipped.
-    @exclusivity(unchecked) var nodes: [P?]
-    /// `nodes[i] != nil`, kept beside it: testing the optional copies the whole policy value.
+    /// Each node's policy; valid only while `running[i]` (a crashed node's last value stays until its
+    /// restart replaces it, and nothing reads it meanwhile). Not optional: unwrapping copied the value.
+    @exclusivity(unchecked) var nodes: [P]
+    /// The node's agent is up (not crashed).
     @exclusivity(unchecked) var running: [Bool]
     @exclusivity(unchecked) var watermarks: [ViewWatermarks]
-    var incarnation: [UInt64]
+    @exclusivity(unchecked) var incarnation: [UInt64]
     @exclusivity(unchecked) var sequence: [UInt64]
-    var epoch: [UInt32]
-    var monoOffset: [Int64]
-    var skewMillis: [Int64]
-    var persisted: [PacingState?]
-    var persistedOffset: [Int64]
+    @exclusivity(unchecked) var epoch: [UInt32]
+    @exclusivity(unchecked) var monoOffset: [Int64]
+    @exclusivity(unchecked) var skewMillis: [Int64]
+    @exclusivity(unchecked) var persisted: [PacingState?]
+    @exclusivity(unchecked) var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
     /// Flat, `recentCapacity` slots per node: the datagram whose sender's view is kept, its origin.
     @exclusivity(unchecked) var recentSent: [SentDatagram?]
     @exclusivity(unchecked) var recentOrigins: [UInt16]
     @exclusivity(unchecked) var recentCount: [Int]
     @exclusivity(unchecked) var recentCursor: [Int]
-    /// Per sender: its last datagrams as sent (for replay injection), oldest first.
-    @exclusivity(unchecked) var captured: [[[UInt8]]]
-    var crashArmed: [Int64?]
+    /// Per sender: its last `capturedCapacity` datagrams as sent (for replay injection), a ring of
+    /// `capturedCapacity` slots per sender; `capturedPool` gives them oldest first.
+    @exclusivity(unchecked) var capturedRing: [[UInt8]]
+    @exclusivity(unchecked) var capturedCount: [Int]
+    @exclusivity(unchecked) var capturedNext: [Int]
+    @exclusivity(unchecked) var crashArmed: [Int64?]
 
     // Ground truth.
-    var wedge: [UInt8]  // bit 0 tx dead, bit 1 rx dead, bit 2 hard
-    var wedgeSince: [Int64?]
-    var healDown: [Bool]
-    var flapDown: [Bool]
-    var upstreamDown: [Int]
-    var upstreamFlap: [Bool]
-    var cuts: [Cut] = []
-    var linkRules: [LinkRule] = []
-    var lastCutTouch: [Int64]
-    var lastDisturbed: [Int64]
-    var ifaceFineSince: [Int64]
-    var ifaceBrokenSince: [Int64]
-    var truthFineSince: [Int64]
+    @exclusivity(unchecked) var wedge: [UInt8]  // bit 0 tx dead, bit 1 rx dead, bit 2 hard
+    @exclusivity(unchecked) var wedgeSince: [Int64?]
+    @exclusivity(unchecked) var healDown: [Bool]
+    @exclusivity(unchecked) var flapDown: [Bool]
+    @exclusivity(unchecked) var upstreamDown: [Int]
+    @exclusivity(unchecked) var upstreamFlap: [Bool]
+    @exclusivity(unchecked) var cuts: [Cut] = []
+    @exclusivity(unchecked) var linkRules: [LinkRule] = []
+    @exclusivity(unchecked) var lastCutTouch: [Int64]
+    @exclusivity(unchecked) var lastDisturbed: [Int64]
+    @exclusivity(unchecked) var ifaceFineSince: [Int64]
+    @exclusivity(unchecked) var ifaceBrokenSince: [Int64]
+    @exclusivity(unchecked) var truthFineSince: [Int64]
 
     @exclusivity(unchecked) var queue = EventQueue<Event>()
-    var now: Int64 = 0
-    var netRng: SplitMix64
-    var probeRng: SplitMix64
-    var faultRng: SplitMix64
-    var restartRng: SplitMix64
-    var actions: [FaultAction] = []
+    @exclusivity(unchecked) var now: Int64 = 0
+    @exclusivity(unchecked) var netRng: SplitMix64
+    @exclusivity(unchecked) var probeRng: SplitMix64
+    @exclusivity(unchecked) var faultRng: SplitMix64
+    @exclusivity(unchecked) var restartRng: SplitMix64
+    @exclusivity(unchecked) var actions: [FaultAction] = []
 
     @exclusivity(unchecked) var check: CheckerState
     @exclusivity(unchecked) var result: SimulationResult
-    var rejectedCounts: [String: Int] = [:]
+    @exclusivity(unchecked) var rejectedCounts: [String: Int] = [:]
     @exclusivity(unchecked) var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    var lastState: [DecisionState]
+    @exclusivity(unchecked) var lastState: [DecisionState]
 
     /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
     public init(scenario: Scenario, recordTimeline: Bool = false) throws {
@@ -184,7 +189,9 @@ public final class Simulation<P: SimPolicy> {
         recentOrigins = Array(repeating: 0, count: n * Self.recentCapacity)
         recentCount = Array(repeating: 0, count: n)
         recentCursor = Array(repeating: 0, count: n)
-        captured = Array(repeating: [], count: n)
+        capturedRing = Array(repeating: [], count: n * Self.capturedCapacity)
+        capturedCount = Array(repeating: 0, count: n)
+        capturedNext = Array(repeating: 0, count: n)
         crashArmed = Array(repeating: nil, count: n)
         wedge = Array(repeating: 0, count: n)
         wedgeSince = Array(repeating: nil, count: n)
@@ -268,10 +275,13 @@ public final class Simulation<P: SimPolicy> {
         }
     }
 
+    /// Node `i`'s policy while its agent runs, nil while it is crashed.
+    func node(_ i: Int) -> P? { running[i] ? nodes[i] : nil }
+
     /// Feed one input to node `i` and perform its effects.
     func feed(_ i: Int, _ input: CoreInput) throws {
-        let effects = nodes[i]!.handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
-        if recordTimeline, let state = nodes[i]?.announcedState, state != lastState[i] {
+        let effects = nodes[i].handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
+        if recordTimeline, case let state = nodes[i].announcedState, state != lastState[i] {
             lastState[i] = state
             result.stateChanges.append(StateChange(at: now, node: Int32(i), state: state))
         }

@@ -51,3 +51,39 @@ extension DatagramDecoder {
         acceptParsed(parsed, watermarks: &watermarks, skipRule: judge)
     }
 }
+
+/// Which views of a parsed datagram one receiver accepts (`DatagramDecoder.acceptedViews`): the
+/// sender's view (index 0) always, relayed views unless skipped.
+public struct AcceptedViews: Sendable, Equatable {
+    /// Bit i set: view i is accepted.
+    public var bits: UInt64
+    /// Relayed views skipped unverified (stale, not of a neighbour, or judged redundant).
+    public var skippedRelayed: Int
+    /// Of those, newer views a `RelayRedundancyJudge` judged redundant. Default 0.
+    public var skippedRedundant: Int
+
+    /// Views `bits` accepted, `skippedRelayed` relayed views skipped (`skippedRedundant` of them as redundant).
+    public init(bits: UInt64, skippedRelayed: Int, skippedRedundant: Int = 0) {
+        self.bits = bits
+        self.skippedRelayed = skippedRelayed
+        self.skippedRedundant = skippedRedundant
+    }
+
+    /// True when view `index` is accepted.
+    public func contains(_ index: Int) -> Bool { index < 64 && bits & (1 << UInt64(index)) != 0 }
+}
+
+extension ParsedDatagram {
+    /// The origin and version of view `index` (datagram order), read from the parse (not verified).
+    public func version(at index: Int) -> (origin: MemberIndex, version: ViewVersion) {
+        (headers[index].origin, headers[index].version)
+    }
+}
+
+extension DatagramDecoder {
+    /// View `index` of `parsed` (datagram order) as a signed view, decoded from its bytes. Not
+    /// verified: trust it only for indexes `acceptedViews` accepted.
+    public func signedView(_ parsed: ParsedDatagram, at index: Int) -> SignedView {
+        signedView(parsed.headers[index], in: parsed.bytes)
+    }
+}

@@ -100,35 +100,91 @@ public struct DatagramDecoder: Sendable {
     func acceptParsed<Judge: RelayRedundancyJudge>(
         _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, skipRule: Judge?
     ) -> Result<DecodedDatagram, WireError> {
+        var knownValid: UInt64 = 0
+        let accepted: AcceptedViews
+        switch judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, judge: skipRule) {
+        case .success(let a): accepted = a
+        case .failure(let error): return .failure(error)
+        }
+        // Materialize the accepted views (or take the shared ones).
         let headers = parsed.headers
         let slice = parsed.bytes
+        let sender = parsed.views.isEmpty ? signedView(headers[0], in: slice) : parsed.views[0]
+        var relayed: [SignedView] = []
+        relayed.reserveCapacity(headers.count - 1 - accepted.skippedRelayed)
+        for i in headers.indices.dropFirst() where accepted.contains(i) {
+            relayed.append(parsed.views.isEmpty ? signedView(headers[i], in: slice) : parsed.views[i])
+        }
+        return .success(DecodedDatagram(
+            sender: sender, relayed: relayed, skippedRelayed: accepted.skippedRelayed,
+            skippedRedundant: accepted.skippedRedundant))
+    }
+
+    /// Phase 2 without materializing anything: freshness against `watermarks` (a stale sender's view
+    /// rejects, stale or unwanted relayed views are skipped), the signatures of the views that would be
+    /// accepted, then the watermarks advanced (only on success). Returns which views of `parsed` are
+    /// accepted; `accept` returns exactly those views.
+    ///
+    /// `knownValid`: bit i set means view i of these exact bytes already verified for this roster (a
+    /// caller sharing one parse among receivers may remember it); such views are not verified again,
+    /// and views verified here get their bit set. Pass 0 to verify everything.
+    public func acceptedViews(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64
+    ) -> Result<AcceptedViews, WireError> {
+        judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, judge: RelaySkipRule?.none)
+    }
+
+    /// `acceptedViews` with a `RelayRedundancyJudge`: newer relayed views it judges redundant are
+    /// skipped unverified too (docs/protocol.md §6.1).
+    public func acceptedViews(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64,
+        judge: some RelayRedundancyJudge
+    ) -> Result<AcceptedViews, WireError> {
+        judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, judge: judge)
+    }
+
+    func judgedAcceptedViews<Judge: RelayRedundancyJudge>(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, judge: Judge?
+    ) -> Result<AcceptedViews, WireError> {
+        let headers = parsed.headers
+        let slice = parsed.bytes
+        // A datagram holds at most 13 views (1,400 bytes, ≥ 105 per view), so one word of bits suffices.
+        precondition(headers.count <= 64, "more than 64 views in one datagram")
         // Freshness: the sender's view must be news; stale relayed copies are skipped unverified.
         let first = headers[0]
         if !watermarks.isNewer(first.version, than: first.origin) {
             return .failure(.replayed(
                 origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
         }
-        // A datagram holds at most 13 views (1,400 bytes, ≥ 105 per view), so one word of bits suffices.
-        var skipped = SkipSet()
-        var skippedCount = 0
-        for i in headers.indices.dropFirst()
-        where !watermarks.wantsRelayed(from: headers[i].origin) || !watermarks.isNewer(headers[i].version, than: headers[i].origin) {
-            skipped.insert(i)
-            skippedCount += 1
+        var accepted = AcceptedViews(bits: 1, skippedRelayed: 0)
+        for i in headers.indices.dropFirst() {
+            let h = headers[i]
+            if watermarks.wantsNewRelayed(h.version, from: h.origin) {
+                accepted.bits |= 1 << UInt64(i)
+            } else {
+                accepted.skippedRelayed += 1
+            }
         }
         // Newer relayed views that would tell this receiver nothing new: skipped unverified as well.
-        var redundantCount = 0
-        if let skipRule {
-            for i in headers.indices.dropFirst() where !skipped.contains(i)
-            && skipRule.isRedundant(relayedSummary(headers[i], in: slice, receiver: skipRule.receiver)) {
-                skipped.insert(i)
-                redundantCount += 1
+        if let judge {
+            var candidates = accepted.bits & ~1
+            while candidates != 0 {
+                let i = candidates.trailingZeroBitCount
+                candidates &= candidates - 1
+                if judge.isRedundant(relayedSummary(headers[i], in: slice, receiver: judge.receiver)) {
+                    accepted.bits &= ~(1 << UInt64(i))
+                    accepted.skippedRelayed += 1
+                    accepted.skippedRedundant += 1
+                }
             }
-            skippedCount += redundantCount
         }
-        // Signatures of every view that would be accepted; one failure rejects the datagram.
+        // Signatures of every view that would be accepted, in datagram order; one failure rejects the datagram.
         let base = slice.startIndex
-        for (i, h) in headers.enumerated() where !skipped.contains(i) {
+        var pending = accepted.bits & ~knownValid
+        while pending != 0 {
+            let i = pending.trailingZeroBitCount
+            pending &= pending - 1
+            let h = headers[i]
             let signed = (base + h.start)..<(base + h.start + h.length - WireFormat.signatureBytes)
             let signature = signed.upperBound..<(base + h.start + h.length)
             // The current key first; a member in key rotation also has a next key, tried only when
@@ -139,30 +195,16 @@ public struct DatagramDecoder: Sendable {
                 || (member.nextPublicKey.map { verifier.verify(signature: slice[signature], message: slice[signed], publicKey: $0) }
                     ?? false)
             guard verified else { return .failure(.badSignature(origin: h.origin)) }
+            knownValid |= 1 << UInt64(i)
         }
-        // Accept: materialize the views (or take the shared ones), then advance the watermarks.
-        let sender = parsed.views.isEmpty ? signedView(first, in: slice) : parsed.views[0]
-        var relayed: [SignedView] = []
-        relayed.reserveCapacity(headers.count - 1 - skippedCount)
-        for i in headers.indices.dropFirst() where !skipped.contains(i) {
-            relayed.append(parsed.views.isEmpty ? signedView(headers[i], in: slice) : parsed.views[i])
+        // Accept: advance the watermarks, the sender's first, then the relayed views in datagram order.
+        var rest = accepted.bits
+        while rest != 0 {
+            let i = rest.trailingZeroBitCount
+            rest &= rest - 1
+            watermarks.advance(headers[i].origin, to: headers[i].version)
         }
-        watermarks.advance(sender.origin, to: sender.version)
-        for view in relayed { watermarks.advance(view.origin, to: view.version) }
-        return .success(DecodedDatagram(
-            sender: sender, relayed: relayed, skippedRelayed: skippedCount, skippedRedundant: redundantCount))
-    }
-
-    /// The indexes of skipped views: bits of one word, spilling to a set past 64 (never, at 1,400 bytes).
-    private struct SkipSet {
-        var bits: UInt64 = 0
-        var more: Set<Int> = []
-
-        mutating func insert(_ i: Int) {
-            if i < 64 { bits |= 1 << UInt64(i) } else { more.insert(i) }
-        }
-
-        func contains(_ i: Int) -> Bool { i < 64 ? bits & (1 << UInt64(i)) != 0 : more.contains(i) }
+        return .success(accepted)
     }
 
     /// Checks everything but freshness and signatures: header, then each view field by field, then the end.

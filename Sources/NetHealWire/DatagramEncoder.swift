@@ -90,14 +90,14 @@ public struct DatagramEncoder: Sendable {
         let own = try sign(view, with: signer)
         var total = WireFormat.headerBytes + own.bytes.count
         var chosen: [SignedView] = []
-        var seen = Array(repeating: false, count: roster.count)
-        seen[view.origin.int] = true
+        chosen.reserveCapacity(relayed.count)
         for candidate in relayed where chosen.count + 1 < Int(UInt8.max) {
-            let origin = candidate.origin.int
-            guard origin < roster.count, !seen[origin], total + candidate.bytes.count <= WireFormat.maxDatagramBytes,
-                isEncodedForThisRoster(candidate.bytes)
+            let origin = candidate.origin
+            // The origins already in the datagram: the sender's and the chosen ones (a handful; no
+            // roster-sized scratch array per datagram).
+            guard origin.int < roster.count, origin != view.origin, !chosen.contains(where: { $0.origin == origin }),
+                total + candidate.bytes.count <= WireFormat.maxDatagramBytes, isEncodedForThisRoster(candidate.bytes)
             else { continue }
-            seen[origin] = true
             total += candidate.bytes.count
             chosen.append(candidate)
         }

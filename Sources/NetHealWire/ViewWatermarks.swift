@@ -9,13 +9,20 @@ import NetHealCore
 /// incarnation has moved on (docs/protocol.md, "Replay rules").
 public struct ViewWatermarks: Hashable, Sendable {
     /// `nil`: nothing accepted from that member yet (any version is newer). Used in a full mesh.
-    private var versions: [ViewVersion?]
-    /// Neighbourhood mode: the watermarks of the members heard from (lookups only, never iterated).
-    private var sparse: [MemberIndex: ViewVersion] = [:]
-    /// True when the watermarks live in `sparse` (neighbourhood mode in the simulator).
-    private var isSparse = false
+    @usableFromInline var versions: [ViewVersion?]
+    /// Neighbourhood mode: the neighbours given at init, ascending, and their watermarks slot by slot
+    /// (found by binary search: no hashing on the hot path).
+    @usableFromInline var slotMembers: [MemberIndex] = []
+    @usableFromInline var slotMarks: [ViewVersion?] = []
+    /// Neighbourhood mode: the watermarks of other members heard from (the node itself, pinned; rare
+    /// senders outside the neighbourhood). Lookups only, never iterated.
+    @usableFromInline var sparse: [MemberIndex: ViewVersion] = [:]
+    /// True when the watermarks live in `slotMarks` and `sparse` (neighbourhood mode in the simulator).
+    @usableFromInline var isSparse = false
+    /// True while `interest` is `slotMembers` (neighbourhood mode, never narrowed): one search answers both.
+    @usableFromInline var interestIsSlots = false
     /// The members whose relayed views this node wants, ascending; nil = all.
-    private var interest: [MemberIndex]?
+    @usableFromInline var interest: [MemberIndex]?
 
     /// Empty watermarks for a roster of `memberCount` members (more are added on demand); relayed views
     /// of every member are wanted.
@@ -29,34 +36,56 @@ public struct ViewWatermarks: Hashable, Sendable {
     public init(neighbors: [MemberIndex]) {
         versions = []
         isSparse = true
-        interest = neighbors.sorted()
+        // Already ascending (a `NeighborGraph` row): share its storage rather than copy it.
+        interest = zip(neighbors, neighbors.dropFirst()).allSatisfy { $0 < $1 } ? neighbors : neighbors.sorted()
+        slotMembers = interest ?? []
+        interestIsSlots = true
+        slotMarks = Array(repeating: nil, count: slotMembers.count)
     }
 
     /// From now on, want relayed views only of `neighbors` (any order), or of every member when nil.
     /// Watermarks already held are kept.
     public mutating func wantRelayed(from neighbors: [MemberIndex]?) {
         interest = neighbors?.sorted()
+        interestIsSlots = false
     }
 
     /// The version that marks a member as pinned: no view is ever newer.
     public static let pinnedVersion = ViewVersion(incarnation: .max, sequence: .max)
 
     /// The highest version accepted from `member`, or nil when none was.
+    @inlinable
     public subscript(member: MemberIndex) -> ViewVersion? {
-        if isSparse { return sparse[member] }
+        if isSparse {
+            if let k = slotMembers.positionInSorted(of: member) { return slotMarks[k] }
+            return sparse[member]
+        }
         return member.int < versions.count ? versions[member.int] : nil
     }
 
     /// True when a view of `member` at `version` would be newer than the watermark.
+    @inlinable
     public func isNewer(_ version: ViewVersion, than member: MemberIndex) -> Bool {
         guard let mark = self[member] else { return true }
         return version > mark
     }
 
     /// True when a relayed view of `member` is of use to this node (always, outside neighbourhood mode).
+    @inlinable
     public func wantsRelayed(from member: MemberIndex) -> Bool {
         guard let interest else { return true }
         return interest.positionInSorted(of: member) != nil
+    }
+
+    /// `wantsRelayed(from: member) && isNewer(version, than: member)`, with one search in neighbourhood mode.
+    @inlinable
+    public func wantsNewRelayed(_ version: ViewVersion, from member: MemberIndex) -> Bool {
+        if isSparse, interestIsSlots {
+            guard let k = slotMembers.positionInSorted(of: member) else { return false }
+            guard let mark = slotMarks[k] else { return true }
+            return version > mark
+        }
+        return wantsRelayed(from: member) && isNewer(version, than: member)
     }
 
     /// Never accept views of `member` again (the local node pins itself: its own views relayed back,
@@ -66,8 +95,14 @@ public struct ViewWatermarks: Hashable, Sendable {
     }
 
     /// Raises `member`'s watermark to `version` (never lowers it).
+    @inlinable
     public mutating func advance(_ member: MemberIndex, to version: ViewVersion) {
         if isSparse {
+            if let k = slotMembers.positionInSorted(of: member) {
+                if let mark = slotMarks[k], mark >= version { return }
+                slotMarks[k] = version
+                return
+            }
             if let mark = sparse[member], mark >= version { return }
             sparse[member] = version
             return

@@ -75,11 +75,10 @@ struct NeverHeals: SimPolicy {
     @Test func catchesAReplayedViewAccepted() throws {
         let sim = try Simulation<NodeCore>(scenario: try scenario("signer fast\nfleet 3\nduration 10s\n"))
         try sim.advance(to: s(3))
-        let bytes = try #require(sim.captured[0].last)
-        var fresh = ViewWatermarks(memberCount: 3)
-        let datagram = try sim.decoder.decode(bytes, watermarks: &fresh).get()
-        // Pretend a broken decoder let the same datagram through twice.
-        sim.onAccepted(receiver: 2, datagram: datagram, tag: Tag.normal)
+        let bytes = try #require(sim.capturedPool(0).last)
+        let sent = SentDatagram(bytes, decoder: sim.decoder)
+        // Pretend a broken decoder let the same datagram through twice (every view accepted again).
+        sim.onAccepted(receiver: 2, sent, AcceptedViews(bits: (1 << UInt64(sent.views.count)) - 1, skippedRelayed: 0), tag: Tag.normal)
         #expect(sim.result.violations.contains { $0.message.contains("replay") })
     }
 
@@ -93,8 +92,9 @@ struct NeverHeals: SimPolicy {
         let gullible = DatagramDecoder(
             roster: ClusterRoster(clusterID: sim.roster.clusterID, members: members), verifier: FastStandInVerifier())
         var w = ViewWatermarks(memberCount: 3)
-        let datagram = try gullible.decode(bytes, watermarks: &w).get()
-        sim.onAccepted(receiver: 1, datagram: datagram, tag: Tag.forged)
+        _ = try gullible.decode(bytes, watermarks: &w).get()
+        let sent = SentDatagram(bytes, decoder: gullible)
+        sim.onAccepted(receiver: 1, sent, AcceptedViews(bits: 1, skippedRelayed: 0), tag: Tag.forged)
         #expect(sim.result.violations.contains { $0.kind == .safety && $0.message.contains("forged") })
     }
 

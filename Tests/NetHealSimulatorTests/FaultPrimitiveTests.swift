@@ -142,9 +142,9 @@ import Testing
         let persisted = try #require(sim.persisted[1])
         #expect(persisted.history.count == 1)
         try sim.advance(to: s(31))
-        #expect(sim.nodes[1] == nil && sim.incarnation[1] == 1)
+        #expect(sim.node(1) == nil && sim.incarnation[1] == 1)
         try sim.advance(to: s(37))
-        let node = try #require(sim.nodes[1])
+        let node = try #require(sim.node(1))
         #expect(sim.incarnation[1] == 2 && sim.sequence[1] >= 1)
         #expect(node.pacing.history.count == 1, "the restarted core got its persisted heal history")
         #expect(sim.watermarks[0][MemberIndex(1)]?.incarnation == 2, "peers accept the new incarnation")
@@ -159,9 +159,9 @@ import Testing
         }
         let heal = try #require(sim.result.heals.first)
         try sim.advance(to: heal.at + s(0.6))
-        #expect(sim.nodes[2] == nil, "the agent died 500 ms into the heal")
+        #expect(sim.node(2) == nil, "the agent died 500 ms into the heal")
         try sim.advance(to: s(100))
-        let node = try #require(sim.nodes[2])
+        let node = try #require(sim.node(2))
         #expect(sim.incarnation[2] == 2)
         #expect(sim.ifaceWorks(2), "the action finished in the OS and repaired the NIC")
         let record = try #require(node.pacing.history.last)
@@ -182,8 +182,8 @@ import Testing
     @Test func lossDuplicationAndLatency() throws {
         let lossy = try sim("fleet 3\nduration 20s\nat 0s link n1 -> n2 loss 100%\n")
         try lossy.advance(to: s(20))
-        let n2 = try #require(lossy.nodes[1])
-        let n3 = try #require(lossy.nodes[2])
+        let n2 = try #require(lossy.node(1))
+        let n3 = try #require(lossy.node(2))
         let at = Instant(nanoseconds: lossy.now + lossy.monoOffset[1])
         #expect(n2.viewContent(now: at).reach[0] == .unreachable, "100% loss: n2 never hears n1 directly")
         #expect(n3.viewContent(now: Instant(nanoseconds: lossy.now + lossy.monoOffset[2])).reach[0] == .reachable)
@@ -209,7 +209,7 @@ import Testing
         let decoder = DatagramDecoder(roster: sim.roster, verifier: FastStandInVerifier())
         func wall(_ i: Int) throws -> UInt64 {
             var w = ViewWatermarks(memberCount: 3)
-            let bytes = try #require(sim.captured[i].last)
+            let bytes = try #require(sim.capturedPool(i).last)
             return try decoder.decode(bytes, watermarks: &w).get().sender.view.originTimeMillis
         }
         let skew = Int64(try wall(1)) - Int64(try wall(0))

@@ -152,8 +152,15 @@ extension NodeCore {
 
     /// Member names for a reason line (at most `Evidence.nameLimit`).
     func names(_ indices: [Int]) -> String {
-        let shown = indices.prefix(Evidence.nameLimit).map { roster.name(MemberIndex($0)) }
-        let more = indices.count > shown.count ? ", +\(indices.count - shown.count)" : ""
-        return shown.joined(separator: ", ") + more
+        // Appended in place (the same text as joining the names with ", "): this runs on every
+        // evaluation while own probes fail.
+        var text = ""
+        let shown = min(indices.count, Evidence.nameLimit)
+        for k in 0..<shown {
+            if k > 0 { text += ", " }
+            text += roster.name(MemberIndex(indices[k]))
+        }
+        if indices.count > shown { text += ", +\(indices.count - shown)" }
+        return text
     }
 }

@@ -1,5 +1,15 @@
 /// Rule 2 (peer evidence) and rule 7 (the reach this node reports).
 extension NodeCore {
+    /// `handle(.viewReceived(view, direct: direct), now: now)` without building an input or an effect
+    /// list, for callers feeding many views (the simulator): returns true when it did exactly that
+    /// (a started core takes a view without effects), false, having done nothing, when the core has not
+    /// started yet (then call `handle`, which may return effects).
+    public mutating func receiveView(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool {
+        guard startedAt != nil else { return false }
+        absorb(view, direct: direct, now: now)
+        return true
+    }
+
     /// Store a verified view. Only a strictly newer (incarnation, sequence) than the one held counts:
     /// a duplicate or older copy, e.g. a view still circulating by relay, neither refreshes freshness
     /// nor counts as contact.

@@ -9,20 +9,6 @@ public struct NodeCore: Sendable {
     public let roster: ClusterRoster
     /// This node.
     public let me: MemberIndex
-    /// The settings in force.
-    public internal(set) var settings: HealSettings
-    /// The heal budget and history (persist it on every `.persist` effect).
-    public internal(set) var pacing: PacingState
-    /// The decision state this node announces.
-    public internal(set) var state: DecisionState = .starting
-    /// The rule behind `state`.
-    public internal(set) var rule: DecisionRule = .starting
-    /// False while the operator's off switch is set.
-    public internal(set) var healingEnabled = true
-
-    var reason = "starting: no probe round yet"
-    var rng: SplitMix64
-    var probes = ProbeTracker()
     /// The members this node watches and gossips with, ascending: every other member in a full mesh,
     /// its neighbourhood in a large cluster (`NeighborGraph`). Per-peer state below is indexed by the
     /// position ("slot") of the peer in this list.
@@ -43,6 +29,22 @@ public struct NodeCore: Sendable {
     var relayCursor = 0
     /// When the evidence first said "heal" in the current stretch (start of the intent dwell).
     var waitingSince: Instant?
+    // Stored after the per-peer state that every received view touches (the layout follows the
+    // declaration order: the hot fields share cache lines).
+    /// The settings in force.
+    public internal(set) var settings: HealSettings
+    /// The heal budget and history (persist it on every `.persist` effect).
+    public internal(set) var pacing: PacingState
+    /// The decision state this node announces.
+    public internal(set) var state: DecisionState = .starting
+    /// The rule behind `state`.
+    public internal(set) var rule: DecisionRule = .starting
+    /// False while the operator's off switch is set.
+    public internal(set) var healingEnabled = true
+
+    var reason = "starting: no probe round yet"
+    var rng: SplitMix64
+    var probes = ProbeTracker()
 
     /// A core for member `me` of `roster`.
     /// - Parameters:
@@ -69,7 +71,9 @@ public struct NodeCore: Sendable {
         self.views = Array(repeating: nil, count: neighbors.count)
     }
 
-    /// The position of `member` in `neighbors`, or nil when it is not a neighbour.
+    /// The position of `member` in `neighbors`, or nil when it is not a neighbour. Inlined: called from
+    /// mutating methods, an out-of-line call copied the whole core first.
+    @inline(__always)
     func slot(of member: MemberIndex) -> Int? {
         if isFullMesh {
             guard member != me, member.int < roster.count else { return nil }

@@ -20,6 +20,8 @@ public struct MemberIndex: RawRepresentable, Hashable, Comparable, Sendable, Cus
 
 extension Array where Element == MemberIndex {
     /// The position of `member` in this ascending list, or nil when it is not in it (binary search).
+    /// Inlinable: the simulator calls it several times per delivered datagram.
+    @inlinable
     public func positionInSorted(of member: MemberIndex) -> Int? {
         var low = 0
         var high = count

@@ -44,6 +44,7 @@ public struct ReachabilityView: Hashable, Sendable {
 
     /// What the origin says about `member`: nil when a listed view does not list it, or when a dense
     /// view has no such slot.
+    @inlinable
     public func reach(of member: MemberIndex) -> Reach? {
         guard let subjects = reachSubjects else { return member.int < reach.count ? reach[member.int] : nil }
         guard let position = subjects.positionInSorted(of: member), position < reach.count else { return nil }
