@@ -17,10 +17,19 @@ public protocol SimPolicy {
     /// Exactly `handle(.viewReceived(view, direct: direct), now: now)` when that yields no effects and
     /// returns true; returns false, having done nothing, when the caller must use `handle`.
     mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool
+    /// Whether a newer relayed view with these fields tells the node nothing new, so that it is skipped
+    /// unverified as the agent skips it (`NodeCore.relayedViewIsRedundant`, docs/protocol.md §6.1).
+    /// Default false: the baselines take every newer view.
+    func relayedViewIsRedundant(
+        origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
+    ) -> Bool
 }
 
 extension SimPolicy {
     public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool { false }
+    public func relayedViewIsRedundant(
+        origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
+    ) -> Bool { false }
 }
 
 extension NodeCore: SimPolicy {

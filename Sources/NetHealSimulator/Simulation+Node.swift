@@ -143,7 +143,8 @@ extension Simulation {
         }
         // The fast stand-in's verification is pure and not counted: its answer is shared by the recipients.
         var known: UInt64 = verifier == nil ? sent.knownValid : 0
-        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known)
+        let judge = PolicyRelayJudge(simulation: self, node: i, now: Instant(nanoseconds: now &+ monoOffset[i]))
+        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, judge: judge)
         if verifier == nil { sent.knownValid = known }
         switch outcome {
         case .failure(let error):
@@ -228,4 +229,19 @@ extension SplitMix64 {
 
     /// Uniform in 0 ..< 1.
     mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
+
+/// The agent's relay skip rule for simulated node `node`: asks its policy, on the node's own clock.
+struct PolicyRelayJudge<P: SimPolicy>: RelayRedundancyJudge {
+    unowned(unsafe) let simulation: Simulation<P>
+    let node: Int
+    let now: Instant
+
+    var receiver: MemberIndex { MemberIndex(node) }
+
+    func isRedundant(_ summary: RelayedViewSummary) -> Bool {
+        simulation.nodes[node].relayedViewIsRedundant(
+            origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
+            reachOfMe: summary.reachOfReceiver, now: now)
+    }
 }
