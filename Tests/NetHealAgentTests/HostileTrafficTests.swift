@@ -183,7 +183,13 @@ struct HostileTrafficTests {
             let socket = try HostileSocket(source: "127.0.0.2", target: fleet.gossipAddress(0))
             let genuine = try fleet.fleet.datagram(
                 fleet.fleet.view(of: 1, incarnation: UInt64.max / 2, sequence: 1),
-                relaying: [try fleet.fleet.signed(fleet.fleet.view(of: 2, incarnation: UInt64.max / 2, sequence: 1))]
+                relaying: [
+                    // n2's view says something n0 does not hold yet (n0 `unknown`), so that the receiver
+                    // cannot skip it as redundant (docs/protocol.md §6.1) and must verify and accept it.
+                    try fleet.fleet.signed(
+                        fleet.fleet.view(
+                            of: 2, incarnation: UInt64.max / 2, sequence: 1, reach: [.unknown, .reachable, .isSelf]))
+                ]
             ).bytes
             // Oversize: one byte over the limit, a jumbo frame's worth, near the UDP maximum.
             for size in [WireFormat.maxDatagramBytes + 1, 9_000, 65_000] {
