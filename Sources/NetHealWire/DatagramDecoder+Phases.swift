@@ -42,14 +42,6 @@ extension DatagramDecoder {
     ) -> Result<DecodedDatagram, WireError> {
         acceptParsed(parsed, watermarks: &watermarks, skipRule: skipRule)
     }
-
-    /// `accept` with any `RelayRedundancyJudge` (the simulator's judge asks its node's core directly,
-    /// without a closure per delivery).
-    public func accept(
-        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, judge: some RelayRedundancyJudge
-    ) -> Result<DecodedDatagram, WireError> {
-        acceptParsed(parsed, watermarks: &watermarks, skipRule: judge)
-    }
 }
 
 /// Which views of a parsed datagram one receiver accepts (`DatagramDecoder.acceptedViews`): the

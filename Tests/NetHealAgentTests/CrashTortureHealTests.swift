@@ -99,16 +99,14 @@ struct CrashTortureHealTests {
         var estimatedHealMicros: [HealActionKind: Int] = [.ipLink: 400_000, .ifupdown: 900_000]
         let counter = CrashTortureIssueCounter()
         let started = ContinuousClock.now
-        for iteration in iterations {
-            let kind: HealActionKind = iteration % 2 == 0 ? .ipLink : .ifupdown
-            let anchor = KillAnchor(rawValue: (iteration / 2) % KillAnchor.allCases.count)!
+        /// Runs one iteration and tallies what it hit.
+        func tally(_ iteration: Int, kind: HealActionKind, anchor: KillAnchor, replay: String, noDelay: Bool = false) async {
             var rng = config.generator(iteration: iteration)
-            let replay = "seed \(config.seedText) iteration \(iteration) (\(kind.rawValue), anchor \(anchor)); replay: NETHEAL_TORTURE_SEED=\(config.seedText) NETHEAL_TORTURE_ONLY=\(iteration)"
             let issuesBefore = counter.count
             do {
                 let result = try await runIteration(
                     iteration, kind: kind, anchor: anchor, rng: &rng, estimate: &estimatedHealMicros[kind]!, replay: replay,
-                    counter: counter)
+                    counter: counter, noDelay: noDelay)
                 hits[result.point, default: 0] += 1
                 hitsByKind["\(kind.rawValue) \(result.point.rawValue)", default: 0] += 1
                 if result.leftBroken { leftBroken += 1 }
@@ -117,6 +115,12 @@ struct CrashTortureHealTests {
                 counter.record("iteration failed: \(error) — \(replay)")
             }
             if counter.count > issuesBefore { failures += 1 }
+        }
+        for iteration in iterations {
+            let kind: HealActionKind = iteration % 2 == 0 ? .ipLink : .ifupdown
+            let anchor = KillAnchor(rawValue: (iteration / 2) % KillAnchor.allCases.count)!
+            let replay = "seed \(config.seedText) iteration \(iteration) (\(kind.rawValue), anchor \(anchor)); replay: NETHEAL_TORTURE_SEED=\(config.seedText) NETHEAL_TORTURE_ONLY=\(iteration)"
+            await tally(iteration, kind: kind, anchor: anchor, replay: replay)
         }
         // Coverage top-up: the kill windows are milliseconds wide, so on a loaded machine a random
         // delay can miss one; aim extra iterations straight at any point not yet hit.
@@ -127,21 +131,8 @@ struct CrashTortureHealTests {
                 for _ in 0..<8 where hits[point, default: 0] == 0 {
                     let iteration = next
                     next += 1
-                    var rng = config.generator(iteration: iteration)
                     let replay = "seed \(config.seedText) top-up iteration \(iteration) aimed at '\(point.rawValue)' (\(aim.kind.rawValue), anchor \(aim.anchor), no delay)"
-                    let issuesBefore = counter.count
-                    do {
-                        let result = try await runIteration(
-                            iteration, kind: aim.kind, anchor: aim.anchor, rng: &rng, estimate: &estimatedHealMicros[aim.kind]!,
-                            replay: replay, counter: counter, noDelay: true)
-                        hits[result.point, default: 0] += 1
-                        hitsByKind["\(aim.kind.rawValue) \(result.point.rawValue)", default: 0] += 1
-                        if result.leftBroken { leftBroken += 1 }
-                        if result.recovered { recovered += 1 }
-                    } catch {
-                        counter.record("iteration failed: \(error) — \(replay)")
-                    }
-                    if counter.count > issuesBefore { failures += 1 }
+                    await tally(iteration, kind: aim.kind, anchor: aim.anchor, replay: replay, noDelay: true)
                 }
             }
         }

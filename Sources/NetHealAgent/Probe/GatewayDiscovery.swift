@@ -93,10 +93,7 @@ public enum GatewayDiscovery {
     public static func preferred(
         interface: String, ipv4Path: String = ipv4RoutePath, ipv6Path: String = ipv6RoutePath
     ) throws -> DefaultRoute? {
-        if let text = try readFile(ipv4Path), let route = ipv4DefaultRoute(procNetRoute: text, interface: interface) {
-            return route
-        }
-        return try discover(interface: interface, ipv4Path: ipv4Path, ipv6Path: ipv6Path).first
+        try ipv4Route(interface: interface, path: ipv4Path) ?? ipv6Route(interface: interface, path: ipv6Path)
     }
 
     /// Reads the routing tables and returns the default routes via `interface` (IPv4 first).
@@ -104,17 +101,19 @@ public enum GatewayDiscovery {
     public static func discover(
         interface: String, ipv4Path: String = ipv4RoutePath, ipv6Path: String = ipv6RoutePath
     ) throws -> [DefaultRoute] {
-        var routes: [DefaultRoute] = []
-        if let text = try readFile(ipv4Path), let route = ipv4DefaultRoute(procNetRoute: text, interface: interface) {
-            routes.append(route)
-        }
-        if let text = try readFile(ipv6Path) {
-            let scope = (try? Posix.interfaceIndex(interface)) ?? 0
-            if let route = ipv6DefaultRoute(procNetIPv6Route: text, interface: interface, scopeID: scope) {
-                routes.append(route)
-            }
-        }
-        return routes
+        [try ipv4Route(interface: interface, path: ipv4Path), try ipv6Route(interface: interface, path: ipv6Path)]
+            .compactMap { $0 }
+    }
+
+    private static func ipv4Route(interface: String, path: String) throws -> DefaultRoute? {
+        guard let text = try readFile(path) else { return nil }
+        return ipv4DefaultRoute(procNetRoute: text, interface: interface)
+    }
+
+    private static func ipv6Route(interface: String, path: String) throws -> DefaultRoute? {
+        guard let text = try readFile(path) else { return nil }
+        let scope = (try? Posix.interfaceIndex(interface)) ?? 0
+        return ipv6DefaultRoute(procNetIPv6Route: text, interface: interface, scopeID: scope)
     }
 
     private static func hexBytes(_ text: Substring) -> [UInt8]? {
