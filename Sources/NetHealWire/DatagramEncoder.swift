@@ -87,7 +87,14 @@ public struct DatagramEncoder: Sendable {
     public func encode(
         _ view: ReachabilityView, signer: some ViewSigner, relaying relayed: [SignedView] = []
     ) throws(EncodeError) -> EncodedDatagram {
-        let own = try sign(view, with: signer)
+        encode(signed: try sign(view, with: signer), relaying: relayed)
+    }
+
+    /// A datagram with `own` (a view of this roster signed earlier by `sign(_:with:)`) first, then as
+    /// many of `relayed` as fit. The agent signs its view once per gossip round and sends it to every
+    /// target of the round in datagrams whose relays differ (docs/protocol.md §6.2).
+    public func encode(signed own: SignedView, relaying relayed: [SignedView] = []) -> EncodedDatagram {
+        let view = own.view
         var total = WireFormat.headerBytes + own.bytes.count
         var chosen: [SignedView] = []
         chosen.reserveCapacity(relayed.count)

@@ -102,6 +102,27 @@ struct ProbeParsingTests {
         #expect(GatewayDiscovery.ipv4DefaultRoute(procNetRoute: "", interface: "eth0") == nil)
     }
 
+    @Test func ipv4ByteScannerRejectsWhatTheTableDoesNotSay() {
+        // The scanner reads fields in place: a longer or shorter interface name, a field that is not
+        // hex or decimal, a metric beyond 32 bits, a line cut short and spaces instead of tabs.
+        let text = """
+            Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask
+            eth01\t00000000\t0900000A\t0003\t0\t0\t1\t00000000
+            eth\t00000000\t0800000A\t0003\t0\t0\t1\t00000000
+            eth0\t00000000\t0700000A\t0003\t0\t0\t4294967296\t00000000
+            eth0\t00000000\t06x0000A\t0003\t0\t0\t1\t00000000
+            eth0\t00000000\t0500000A\t0003\t0\t0\t1
+            eth0  00000000  0400000a  0003  0  0  7  00000000
+            eth0\t00000000\t0300000A\t0003\t0\t0\t9\t00000000
+            """
+        let route = GatewayDiscovery.ipv4DefaultRoute(procNetRoute: Array(text.utf8), interface: "eth0")
+        #expect(route?.gateway.ipAddress == "10.0.0.4")
+        #expect(route?.metric == 7)
+        // The header line is never a route, even when it looks like one.
+        let headerOnly = "eth0\t00000000\t0100000A\t0003\t0\t0\t1\t00000000\n"
+        #expect(GatewayDiscovery.ipv4DefaultRoute(procNetRoute: headerOnly, interface: "eth0") == nil)
+    }
+
     static let procNetIPv6Route = """
         00000000000000000000000000000000 00 00000000000000000000000000000000 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003     eth0
         00000000000000000000000000000000 00 00000000000000000000000000000000 00 20010002000000610000000000000002 00000100 00000001 00000000 00000003     eth0

@@ -186,7 +186,7 @@ struct TransportTests {
 
 /// Reads `count` datagrams from `stream`, or what arrived before `timeout`.
 func collect(
-    _ stream: AsyncStream<InboundDatagram>, count: Int, timeout: Duration = .seconds(5)
+    _ stream: InboundQueue.Datagrams, count: Int, timeout: Duration = .seconds(5)
 ) async -> [InboundDatagram] {
     await withTaskGroup(of: [InboundDatagram]?.self) { group in
         group.addTask {

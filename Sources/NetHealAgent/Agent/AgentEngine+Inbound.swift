@@ -3,6 +3,11 @@ import NetHealCore
 import NetHealWire
 
 extension AgentEngine {
+    /// Receives `batch` in order (one hop onto the engine for all of them).
+    func receive(_ batch: [InboundDatagram]) async {
+        for datagram in batch { await receive(datagram) }
+    }
+
     /// Decodes one admitted datagram with the total decoder and the per-origin watermarks, and feeds
     /// the accepted views to the core. The sender's own view counts as direct contact only when the
     /// datagram came from that member's FIRST configured gossip address: its data path, on the

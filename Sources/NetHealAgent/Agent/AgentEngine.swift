@@ -176,26 +176,29 @@ actor AgentEngine {
     private func perform(_ effect: CoreEffect, now: Instant, sends: inout [(bytes: [UInt8], to: [SocketAddress])]) {
         switch effect {
         case .gossip(let content, let targets, let relay):
+            // One sequence and one signature per gossip round: every target gets the same signed view
+            // (docs/protocol.md §6.2); only the relayed views differ per target.
+            sequence += 1
+            let view = content.view(
+                origin: me, incarnation: incarnation, sequence: sequence, originTimeMillis: UInt64(max(0, clock.wallMillis())),
+                configDigest: configDigest)
+            let own: SignedView
+            do {
+                own = try encoder.sign(view, with: signer)
+            } catch {
+                logger.error("cannot sign a view", metadata: ["error": "\(error)"])
+                return
+            }
             let relayed = relay.compactMap { latest[$0.int] }
-            let wall = UInt64(max(0, clock.wallMillis()))
             for target in targets where target.int < peerAddresses.count {
-                sequence += 1
-                let view = content.view(
-                    origin: me, incarnation: incarnation, sequence: sequence, originTimeMillis: wall,
-                    configDigest: configDigest)
                 // No relays to a peer known to run another cluster file: across file versions the keys
                 // or member order may differ, and one relayed view the receiver cannot verify makes it
                 // reject the whole datagram (our own view included). A peer not heard yet gets relays.
                 // See docs/key-rotation.md.
                 let sameClusterFile = latest[target.int].map { $0.view.configDigest == configDigest } ?? true
-                do {
-                    let datagram = try encoder.encode(
-                        view, signer: signer,
-                        relaying: sameClusterFile ? relayed.filter { $0.origin != target } : [])
-                    sends.append((datagram.bytes, peerAddresses[target.int]))
-                } catch {
-                    logger.error("cannot encode a view", metadata: ["error": "\(error)"])
-                }
+                let datagram = encoder.encode(
+                    signed: own, relaying: sameClusterFile ? relayed.filter { $0.origin != target } : [])
+                sends.append((datagram.bytes, peerAddresses[target.int]))
             }
         case .runProbeRound:
             orders.yield(

@@ -88,7 +88,7 @@ public struct NetHealAgentService: Service {
                     let tickLoop = options.runOnEventLoop ? group.next() : nil
                     tasks.addTask { await Self.tickLoop(engine, on: tickLoop) }
                     tasks.addTask {
-                        for await datagram in transport.inbound { await engine.receive(datagram) }
+                        while let batch = await transport.queue.nextBatch() { await engine.receive(batch) }
                     }
                     tasks.addTask { await Self.workLoop(orders, engine: engine, logger: loopLogger) }
                     tasks.addTask { await watchdog.run() }

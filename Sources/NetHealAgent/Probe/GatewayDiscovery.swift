@@ -38,24 +38,97 @@ public enum GatewayDiscovery {
     /// Columns: `Iface Destination Gateway Flags RefCnt Use Metric Mask …`, addresses as the
     /// kernel's in-memory 32-bit value printed in hex (so byte order is the host's).
     public static func ipv4DefaultRoute(procNetRoute text: String, interface: String) -> DefaultRoute? {
+        ipv4DefaultRoute(procNetRoute: Array(text.utf8), interface: interface)
+    }
+
+    /// The same on the file's bytes: read every second by the probe round, so it scans bytes in place
+    /// (no strings or arrays per line).
+    public static func ipv4DefaultRoute(procNetRoute bytes: [UInt8], interface: String) -> DefaultRoute? {
+        let name = Array(interface.utf8)
         var best: DefaultRoute?
-        for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 8, fields[0] == interface,
-                let destination = UInt32(fields[1], radix: 16), destination == 0,
-                let gatewayValue = UInt32(fields[2], radix: 16), gatewayValue != 0,
-                let flags = UInt32(fields[3], radix: 16), flags & (flagUp | flagGateway) == flagUp | flagGateway,
-                flags & flagReject == 0,
-                let metric = UInt32(fields[6]),
-                let mask = UInt32(fields[7], radix: 16), mask == 0
-            else { continue }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = gatewayValue  // already the in-memory (network order) value
-            let route = DefaultRoute(gateway: SocketAddress(address), interface: interface, metric: metric)
-            if best == nil || metric < best!.metric { best = route }
+        bytes.withUnsafeBufferPointer { text in
+            var lineStart = 0
+            var firstLine = true
+            while lineStart < text.count {
+                var lineEnd = lineStart
+                while lineEnd < text.count, text[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                if firstLine {
+                    firstLine = false
+                    continue
+                }
+                var fields = RouteFields(text: text, start: lineStart, end: lineEnd)
+                guard let iface = fields.next(), iface.count == name.count, iface.elementsEqual(name),
+                    let destination = fields.next().flatMap({ hexValue($0) }), destination == 0,
+                    let gatewayValue = fields.next().flatMap({ hexValue($0) }), gatewayValue != 0,
+                    let flags = fields.next().flatMap({ hexValue($0) }),
+                    flags & (flagUp | flagGateway) == flagUp | flagGateway, flags & flagReject == 0,
+                    fields.next() != nil, fields.next() != nil,  // RefCnt, Use
+                    let metric = fields.next().flatMap({ decimalValue($0) }),
+                    let mask = fields.next().flatMap({ hexValue($0) }), mask == 0
+                else { continue }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_addr.s_addr = gatewayValue  // already the in-memory (network order) value
+                if best == nil || metric < best!.metric {
+                    best = DefaultRoute(gateway: SocketAddress(address), interface: interface, metric: metric)
+                }
+            }
         }
         return best
+    }
+
+    /// The whitespace-separated fields of one line, in place.
+    private struct RouteFields {
+        let text: UnsafeBufferPointer<UInt8>
+        var position: Int
+        let end: Int
+
+        init(text: UnsafeBufferPointer<UInt8>, start: Int, end: Int) {
+            self.text = text
+            self.position = start
+            self.end = end
+        }
+
+        mutating func next() -> Slice<UnsafeBufferPointer<UInt8>>? {
+            while position < end, text[position] == UInt8(ascii: " ") || text[position] == UInt8(ascii: "\t") {
+                position += 1
+            }
+            guard position < end else { return nil }
+            let start = position
+            while position < end, text[position] != UInt8(ascii: " "), text[position] != UInt8(ascii: "\t") {
+                position += 1
+            }
+            return text[start..<position]
+        }
+    }
+
+    /// A 32-bit hexadecimal field (1–8 digits), or nil.
+    private static func hexValue(_ field: Slice<UnsafeBufferPointer<UInt8>>) -> UInt32? {
+        guard !field.isEmpty, field.count <= 8 else { return nil }
+        var value: UInt32 = 0
+        for byte in field {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// A 32-bit decimal field, or nil (also on overflow).
+    private static func decimalValue(_ field: Slice<UnsafeBufferPointer<UInt8>>) -> UInt32? {
+        guard !field.isEmpty, field.count <= 10 else { return nil }
+        var value: UInt64 = 0
+        for byte in field {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
+        }
+        return value <= UInt64(UInt32.max) ? UInt32(value) : nil
     }
 
     /// The IPv6 default route via `interface` in `/proc/net/ipv6_route` text, or nil.
@@ -106,8 +179,8 @@ public enum GatewayDiscovery {
     }
 
     private static func ipv4Route(interface: String, path: String) throws -> DefaultRoute? {
-        guard let text = try readFile(path) else { return nil }
-        return ipv4DefaultRoute(procNetRoute: text, interface: interface)
+        guard let bytes = try readBytes(path) else { return nil }
+        return ipv4DefaultRoute(procNetRoute: bytes, interface: interface)
     }
 
     private static func ipv6Route(interface: String, path: String) throws -> DefaultRoute? {
@@ -131,8 +204,13 @@ public enum GatewayDiscovery {
 
     /// The file's text, or nil when it does not exist.
     private static func readFile(_ path: String) throws -> String? {
+        try readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The file's bytes, or nil when it does not exist.
+    private static func readBytes(_ path: String) throws -> [UInt8]? {
         do {
-            return try Posix.readSmallFile(path, limit: 1 << 20)
+            return try Posix.readSmallFileBytes(path, limit: 1 << 20)
         } catch let error as SyscallError where error.errno.code == ENOENT {
             return nil
         }

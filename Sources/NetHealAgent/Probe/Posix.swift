@@ -163,18 +163,27 @@ enum Posix {
 
     /// Reads a small file (procfs) up to `limit` bytes with `open`/`read`/`close`, as UTF-8 text.
     static func readSmallFile(_ path: String, limit: Int) throws -> String {
+        String(decoding: try readSmallFileBytes(path, limit: limit), as: UTF8.self)
+    }
+
+    /// The first `limit` bytes of a file (read until end of file or the limit).
+    static func readSmallFileBytes(_ path: String, limit: Int) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw error("open(\(path))") }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < limit {
-            let count = chunk.withUnsafeMutableBytes { raw in retryingEINTR { read(fd, raw.baseAddress, raw.count) } }
+        var bytes = [UInt8](repeating: 0, count: min(limit, 4096))
+        var filled = 0
+        while filled < limit {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: min(limit - filled, bytes.count))) }
+            let count = bytes.withUnsafeMutableBytes { raw in
+                retryingEINTR { read(fd, raw.baseAddress! + filled, raw.count - filled) }
+            }
             guard count >= 0 else { throw error("read(\(path))") }
             if count == 0 { break }
-            bytes += chunk.prefix(count)
+            filled += count
         }
-        return String(decoding: bytes.prefix(limit), as: UTF8.self)
+        bytes.removeSubrange(filled...)
+        return bytes
     }
 
     /// The process id (`getpid(2)`, cannot fail).

@@ -28,8 +28,11 @@ public struct SendReport: Sendable, Hashable {
 public final class GossipTransport: Sendable {
     /// The bound local addresses, with the ports the kernel chose (for port 0), in the given order.
     public let localAddresses: [SocketAddress]
-    /// Admitted datagrams, oldest first. Bounded by `settings.queueCapacity`: when full, new ones are dropped.
-    public let inbound: AsyncStream<InboundDatagram>
+    /// Admitted datagrams, oldest first, in batches (`InboundQueue.nextBatch`). Bounded by
+    /// `settings.queueCapacity`: when full, new ones are dropped.
+    public let queue: InboundQueue
+    /// The admitted datagrams one at a time.
+    public var inbound: InboundQueue.Datagrams { queue.datagrams }
     public let settings: GossipTransportSettings
 
     /// One socket per local address. A slot's channel is replaced when NIO closed it: NIO closes a
@@ -53,9 +56,8 @@ public final class GossipTransport: Sendable {
     ) async throws -> GossipTransport {
         try settings.validate()
         guard !localAddresses.isEmpty else { throw GossipTransportError.noLocalAddresses }
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: InboundDatagram.self, bufferingPolicy: .bufferingOldest(settings.queueCapacity))
-        let core = InboundCore(settings: settings, continuation: continuation)
+        let queue = InboundQueue(capacity: settings.queueCapacity)
+        let core = InboundCore(settings: settings, queue: queue)
         var channels: [any Channel] = []
         var loops: [any EventLoop] = []
         do {
@@ -71,10 +73,10 @@ public final class GossipTransport: Sendable {
             }
         } catch {
             for channel in channels { try? await channel.close() }
-            continuation.finish()
+            queue.finish()
             throw error
         }
-        return GossipTransport(channels: channels, loops: loops, core: core, stream: stream, settings: settings)
+        return GossipTransport(channels: channels, loops: loops, core: core, queue: queue, settings: settings)
     }
 
     /// One UDP socket on `address`, created on `eventLoop`'s thread (so it lives in that thread's
@@ -101,12 +103,12 @@ public final class GossipTransport: Sendable {
     }
 
     private init(
-        channels: [any Channel], loops: [any EventLoop], core: InboundCore, stream: AsyncStream<InboundDatagram>,
+        channels: [any Channel], loops: [any EventLoop], core: InboundCore, queue: InboundQueue,
         settings: GossipTransportSettings
     ) {
         self.slots = Mutex(zip(channels, loops).map { Slot(channel: $0, eventLoop: $1) })
         self.core = core
-        self.inbound = stream
+        self.queue = queue
         self.settings = settings
         self.localAddresses = channels.map { $0.localAddress! }
     }
@@ -229,7 +231,7 @@ public final class GossipTransport: Sendable {
     }
 }
 
-/// The shared inbound path: admission and counters under one lock, then the bounded stream.
+/// The shared inbound path: admission and counters under one lock, then the bounded queue.
 final class InboundCore: Sendable {
     private struct State {
         var admission: InboundAdmission
@@ -237,12 +239,12 @@ final class InboundCore: Sendable {
     }
 
     private let state: Mutex<State>
-    private let continuation: AsyncStream<InboundDatagram>.Continuation
+    private let queue: InboundQueue
     private let maxDatagramBytes: Int
 
-    init(settings: GossipTransportSettings, continuation: AsyncStream<InboundDatagram>.Continuation) {
+    init(settings: GossipTransportSettings, queue: InboundQueue) {
         self.state = Mutex(State(admission: InboundAdmission(settings: settings, now: Self.now())))
-        self.continuation = continuation
+        self.queue = queue
         self.maxDatagramBytes = settings.maxDatagramBytes
     }
 
@@ -276,20 +278,19 @@ final class InboundCore: Sendable {
         }
         guard verdict == .accept else { return }
         let datagram = InboundDatagram(bytes: Array(buffer.readableBytesView), source: source, local: local)
-        // Yield under the lock so a consumer never sees a datagram before it is counted.
+        // Queued under the lock so a consumer never sees a datagram before it is counted.
         state.withLock { state in
-            switch continuation.yield(datagram) {
+            switch queue.push(datagram) {
             case .enqueued: state.counters.datagramsDelivered += 1
             case .dropped: state.counters.droppedQueueFull += 1
             case .terminated: break
-            @unknown default: break
             }
         }
     }
 
     func readError() { update { $0.readErrors += 1 } }
 
-    func finish() { continuation.finish() }
+    func finish() { queue.finish() }
 
     private static func now() -> Instant { Instant(nanoseconds: Int64(NIODeadline.now().uptimeNanoseconds)) }
 }
