@@ -60,10 +60,13 @@ public struct NetHealAgentService: Service {
                 throw error
             }
         }
-        // The event-loop beat must come several times per ping interval (half the watchdog timeout).
-        let beatEvery = min(Duration.milliseconds(500), (options.notifier.watchdogTimeout ?? .seconds(4)) / 8)
-        let beats = watchdog.scheduleEventLoopBeats(
-            on: group.next(), every: .nanoseconds(max(1_000_000, beatEvery.nanosecondsClamped)))
+        // The event-loop beat must come several times per ping interval (half the watchdog timeout):
+        // every eighth of the timeout, 4 per ping interval (3.75 s at `WatchdogSec=30s`). Without a
+        // watchdog nothing reads the beats, and an idle agent's every wake-up costs CPU: none then.
+        let beats = options.notifier.watchdogTimeout.map { timeout in
+            watchdog.scheduleEventLoopBeats(
+                on: group.next(), every: .nanoseconds(max(1_000_000, (timeout / 8).nanosecondsClamped)))
+        }
         logger.notice(
             "agent started",
             metadata: [
@@ -121,7 +124,7 @@ public struct NetHealAgentService: Service {
         }
         logger.notice("agent stopping")
         try? options.notifier.stopping(status: "stopping")
-        beats.cancel()
+        beats?.cancel()
         orderSink.finish()
         await control.close()
         await server?.close()
