@@ -41,7 +41,7 @@ extension Simulation {
         } catch {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
-        capture(i, datagram.bytes)
+        if capturesSent[i] { capture(i, datagram.bytes) }
         let sent = SentDatagram(datagram, relayed: relayed, decoder: decoder)
         for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }

@@ -143,6 +143,21 @@ public struct DatagramDecoder: Sendable {
         judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, judge: judge)
     }
 
+    /// `acceptedViews` with the redundancy judgement as a non-escaping closure (no judge type, so no
+    /// generic dispatch per call: the simulator calls this for every delivered datagram). Returns what
+    /// `acceptedViews(_:watermarks:knownValid:judge:)` returns for a judge of `receiver` answering
+    /// `isRedundant`.
+    public func acceptedViews(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, receiver: MemberIndex,
+        isRedundant: (RelayedViewSummary) -> Bool
+    ) -> Result<AcceptedViews, WireError> {
+        withoutActuallyEscaping(isRedundant) { judgement in
+            judgedAcceptedViews(
+                parsed, watermarks: &watermarks, knownValid: &knownValid,
+                judge: RelaySkipRule(receiver: receiver, isRedundant: judgement))
+        }
+    }
+
     func judgedAcceptedViews<Judge: RelayRedundancyJudge>(
         _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, judge: Judge?
     ) -> Result<AcceptedViews, WireError> {

@@ -74,8 +74,11 @@ extension NodeCore {
                 lastOther = slot
             }
         }
-        let chosen = Array((urgent + others).prefix(limit))
         if lastOther >= 0 { relayCursor = (lastOther + 1) % n }
-        return chosen
+        // `(urgent + others).prefix(limit)`, without building the concatenation (others never exceed the limit).
+        if urgent.isEmpty { return others }
+        if urgent.count >= limit { return urgent.count == limit ? urgent : Array(urgent.prefix(limit)) }
+        urgent.append(contentsOf: others.prefix(limit - urgent.count))
+        return urgent
     }
 }

@@ -76,6 +76,30 @@ extension NodeCore {
     func tally(now: Instant) -> Tally {
         let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
         var t = Tally()
+        // Sized first (a counting pass over the same views), so that each list is allocated at most once.
+        var counts = (vouchers: 0, accusers: 0, upstreamFailing: 0, silent: 0, healingAhead: 0)
+        for slot in neighbors.indices {
+            guard let view = views[slot], now - view.receivedAt < freshness else {
+                counts.silent += 1
+                continue
+            }
+            switch view.reachOfMe {
+            case .reachable: counts.vouchers += 1
+            case .unreachable where view.upstream == .up: counts.accusers += 1
+            default: break
+            }
+            if view.upstream == .failing { counts.upstreamFailing += 1 }
+            switch view.decision {
+            case .healing, .dryRun: counts.healingAhead += 1
+            case .waiting where neighbors[slot].int < me.int: counts.healingAhead += 1
+            default: break
+            }
+        }
+        if counts.vouchers > 0 { t.vouchers.reserveCapacity(counts.vouchers) }
+        if counts.accusers > 0 { t.accusers.reserveCapacity(counts.accusers) }
+        if counts.upstreamFailing > 0 { t.upstreamFailing.reserveCapacity(counts.upstreamFailing) }
+        if counts.silent > 0 { t.silent.reserveCapacity(counts.silent) }
+        if counts.healingAhead > 0 { t.healingAhead.reserveCapacity(counts.healingAhead) }
         for slot in neighbors.indices {
             let i = neighbors[slot].int
             guard let view = views[slot], now - view.receivedAt < freshness else {

@@ -42,7 +42,8 @@ public struct NodeCore: Sendable {
     /// False while the operator's off switch is set.
     public internal(set) var healingEnabled = true
 
-    var reason = "starting: no probe round yet"
+    /// Why the node is in its state (`reason` is its text).
+    var reasonText = ReasonText.literal("starting: no probe round yet")
     var rng: SplitMix64
     var probes = ProbeTracker()
 
