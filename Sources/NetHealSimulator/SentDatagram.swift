@@ -29,7 +29,9 @@ final class SentDatagram {
 
     /// A datagram the simulator encoded, `relayed` being the signed views it was asked to relay.
     convenience init(_ datagram: EncodedDatagram, relayed: [SignedView], decoder: DatagramDecoder) {
-        var made = [datagram.sender]
+        var made: [SignedView] = []
+        made.reserveCapacity(datagram.droppedRelayed == 0 ? 1 + relayed.count : 1)
+        made.append(datagram.sender)
         if datagram.droppedRelayed == 0 { made += relayed }
         self.init(bytes: datagram.bytes, made: made, decoder: decoder)
     }

@@ -102,6 +102,8 @@ public struct NodeCore: Sendable {
         case .started:
             evaluate(now: now, effects: &effects)
         case .tick:
+            // A tick usually orders a probe round and a gossip round: room for both (and a decision) at once.
+            effects.reserveCapacity(4)
             scheduleProbe(now: now, effects: &effects)
             let announce = evaluate(now: now, effects: &effects)
             gossipIfDue(now: now, announce: announce, effects: &effects)
