@@ -128,7 +128,7 @@ extension Simulation {
         lastDisturbed[i] = now
         onRestarted(i)
         try feed(i, .started)
-        queue.push(at: now + tick, .tick(i, epoch: epoch[i]))
+        queue.pushInOrder(at: now + tick, .tick(i, epoch: epoch[i]))
     }
 
     // MARK: Receiving

@@ -223,7 +223,7 @@ public final class Simulation<P: SimPolicy> {
             signer: scenario.signer, fleetSize: n, simulatedNanos: scenario.duration.nanosecondsClamped)
         for i in 0..<n {
             // Spread the ticks over one interval so nodes are not in lockstep.
-            queue.push(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0))
+            queue.pushInOrder(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0))
         }
         scheduleFaults()
     }
@@ -254,7 +254,7 @@ public final class Simulation<P: SimPolicy> {
             mix(1, i)
             guard e == epoch[i], running[i] else { return }
             try feed(i, .tick)
-            queue.push(at: now + tick, .tick(i, epoch: e))
+            queue.pushInOrder(at: now + tick, .tick(i, epoch: e))
         case .probeDone(let i, let e, let outcome):
             mix(2, i, UInt64(outcome))
             guard e == epoch[i], running[i] else { return }
