@@ -28,9 +28,11 @@ struct EventQueue<Payload> {
     var count: Int { heap.count + laneKeys.count - laneHead }
     var isEmpty: Bool { heap.isEmpty && laneHead == laneKeys.count }
     var peekTime: Int64? {
-        guard laneHead < laneKeys.count else { return heap.first?.time }
+        // The heap's first time read in place (`heap.first` copied the entry, payload included).
+        let h = heap.withUnsafeBufferPointer { $0.isEmpty ? nil : $0[0].time }
+        guard laneHead < laneKeys.count else { return h }
         let t = laneKeys[laneHead].time
-        guard let h = heap.first?.time else { return t }
+        guard let h else { return t }
         return min(t, h)
     }
 
@@ -60,9 +62,10 @@ struct EventQueue<Payload> {
     mutating func pop() -> Entry? {
         if laneHead < laneKeys.count {
             let head = laneKeys[laneHead]
-            if let root = heap.first, root.time != head.time ? root.time < head.time : root.seq < head.seq {
-                return popHeap()
+            let rootFirst = heap.withUnsafeBufferPointer { h in
+                h.isEmpty ? false : h[0].time != head.time ? h[0].time < head.time : h[0].seq < head.seq
             }
+            if rootFirst { return popHeap() }
             let payload = lanePayloads[laneHead].take()!
             laneHead += 1
             return Entry(time: head.time, seq: head.seq, payload: payload)

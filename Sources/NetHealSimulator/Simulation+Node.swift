@@ -148,7 +148,7 @@ extension Simulation {
         // non-escaping closure: no judge type to instantiate per delivery).
         let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, receiver: MemberIndex(i)) {
             summary in
-            self.nodes[i].relayedViewIsRedundant(
+            self.nodes[i].judgeRelayedInPlace(
                 origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
                 reachOfMe: summary.reachOfReceiver, now: local)
         }
