@@ -161,8 +161,8 @@ extension Simulation {
             onAccepted(receiver: i, sent, accepted, tag: tag)
             remember(i, sent.origin(0).rawValue, sent)
             // The views are borrowed from the shared datagram (no copy of a view per delivery).
+            try deliverView(i, sent.senderReach, direct: true, local)
             try sent.views.withUnsafeBufferPointer { views in
-                try deliverView(i, views[0].view, direct: true, local)
                 var rest = accepted.bits & ~1
                 while rest != 0 {
                     let k = rest.trailingZeroBitCount
