@@ -47,6 +47,8 @@ public final class Simulation<P: SimPolicy> {
     let configDigest: UInt64
     let tick: Int64
     let recordTimeline: Bool
+    /// The default network's latency bounds, and in nanoseconds.
+    let defaultLatency: (min: Duration, mean: Duration, ns: (Int64, Int64))
     /// `Self.probeResults`, indexed by outcome.
     let probeTable = Simulation.probeResults
 
@@ -118,6 +120,10 @@ public final class Simulation<P: SimPolicy> {
         n = scenario.fleetSize
         tick = scenario.effectiveTick.nanosecondsClamped
         self.recordTimeline = recordTimeline
+        defaultLatency = (
+            scenario.network.latencyMin, scenario.network.latencyMean,
+            (scenario.network.latencyMin.nanosecondsClamped, scenario.network.latencyMean.nanosecondsClamped)
+        )
         var master = SplitMix64(seed: scenario.seed)
         netRng = master.split()
         probeRng = master.split()
