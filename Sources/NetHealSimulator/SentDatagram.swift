@@ -18,6 +18,9 @@ final class SentDatagram {
     let error: WireError?
     /// Every view in datagram order (the sender's first, kept for relaying); empty when not parsed.
     let views: [SignedView]
+    /// `views[0].view` (a placeholder when not parsed): a constant of the datagram, so that handing it to
+    /// each recipient's policy borrows it instead of copying it per delivery.
+    let senderReach: ReachabilityView
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
     @exclusivity(unchecked) var knownValid: UInt64 = 0
@@ -29,7 +32,9 @@ final class SentDatagram {
 
     /// A datagram the simulator encoded, `relayed` being the signed views it was asked to relay.
     convenience init(_ datagram: EncodedDatagram, relayed: [SignedView], decoder: DatagramDecoder) {
-        var made = [datagram.sender]
+        var made: [SignedView] = []
+        made.reserveCapacity(datagram.droppedRelayed == 0 ? 1 + relayed.count : 1)
+        made.append(datagram.sender)
         if datagram.droppedRelayed == 0 { made += relayed }
         self.init(bytes: datagram.bytes, made: made, decoder: decoder)
     }
@@ -51,10 +56,14 @@ final class SentDatagram {
             } else {
                 views = (0..<count).map { decoder.signedView(p, at: $0) }
             }
+            senderReach = views[0].view
         case .failure(let e):
             parsed = nil
             error = e
             views = []
+            senderReach = ReachabilityView(
+                origin: MemberIndex(rawValue: 0), incarnation: 0, sequence: 0, originTimeMillis: 0, configDigest: 0,
+                upstream: .unknown, decision: .starting, reach: [])
         }
     }
 

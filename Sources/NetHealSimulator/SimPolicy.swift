@@ -26,6 +26,15 @@ public protocol SimPolicy {
 }
 
 extension SimPolicy {
+    /// `relayedViewIsRedundant`, asked of the policy in place: a mutating call borrows the stored
+    /// policy, where a non-mutating call on an array element copied the whole policy first. Changes nothing.
+    @inline(__always)
+    mutating func judgeRelayedInPlace(
+        origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
+    ) -> Bool {
+        relayedViewIsRedundant(origin: origin, upstream: upstream, decision: decision, reachOfMe: reachOfMe, now: now)
+    }
+
     public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool { false }
     public func relayedViewIsRedundant(
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant

@@ -41,7 +41,7 @@ extension Simulation {
         } catch {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
-        capture(i, datagram.bytes)
+        if capturesSent[i] { capture(i, datagram.bytes) }
         let sent = SentDatagram(datagram, relayed: relayed, decoder: decoder)
         for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }
@@ -58,8 +58,10 @@ extension Simulation {
     }
 
     func latency(_ p: LinkParams) -> Int64 {
-        let lo = p.latencyMin.nanosecondsClamped
-        let mean = p.latencyMean.nanosecondsClamped
+        // The default network's bounds converted once (a `Duration` to nanoseconds is a 128-bit division).
+        let (lo, mean) =
+            p.latencyMin == defaultLatency.min && p.latencyMean == defaultLatency.mean
+            ? defaultLatency.ns : (p.latencyMin.nanosecondsClamped, p.latencyMean.nanosecondsClamped)
         var d = lo
         if mean > lo { d += Int64(-log(max(1e-12, 1 - netRng.unit())) * Double(mean - lo)) }
         if netRng.chance(p.reorder) { d += Int64(netRng.unit() * Double(4 * max(mean, 1_000_000))) }

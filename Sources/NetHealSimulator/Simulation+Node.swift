@@ -128,7 +128,7 @@ extension Simulation {
         lastDisturbed[i] = now
         onRestarted(i)
         try feed(i, .started)
-        queue.push(at: now + tick, .tick(i, epoch: epoch[i]))
+        queue.pushInOrder(at: now + tick, .tick(i, epoch: epoch[i]))
     }
 
     // MARK: Receiving
@@ -143,8 +143,15 @@ extension Simulation {
         }
         // The fast stand-in's verification is pure and not counted: its answer is shared by the recipients.
         var known: UInt64 = verifier == nil ? sent.knownValid : 0
-        let judge = PolicyRelayJudge(simulation: self, node: i, now: Instant(nanoseconds: now &+ monoOffset[i]))
-        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, judge: judge)
+        let local = Instant(nanoseconds: now &+ monoOffset[i])
+        // The agent's relay skip rule: the receiving node's policy judges, on its own clock (a
+        // non-escaping closure: no judge type to instantiate per delivery).
+        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, receiver: MemberIndex(i)) {
+            summary in
+            self.nodes[i].judgeRelayedInPlace(
+                origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
+                reachOfMe: summary.reachOfReceiver, now: local)
+        }
         if verifier == nil { sent.knownValid = known }
         switch outcome {
         case .failure(let error):
@@ -152,14 +159,16 @@ extension Simulation {
         case .success(let accepted):
             result.datagramsDelivered += 1
             onAccepted(receiver: i, sent, accepted, tag: tag)
-            let views = sent.views
             remember(i, sent.origin(0).rawValue, sent)
-            try deliverView(i, views[0].view, direct: true)
-            var rest = accepted.bits & ~1
-            while rest != 0 {
-                let k = rest.trailingZeroBitCount
-                rest &= rest - 1
-                try deliverView(i, views[k].view, direct: false)
+            // The views are borrowed from the shared datagram (no copy of a view per delivery).
+            try deliverView(i, sent.senderReach, direct: true, local)
+            try sent.views.withUnsafeBufferPointer { views in
+                var rest = accepted.bits & ~1
+                while rest != 0 {
+                    let k = rest.trailingZeroBitCount
+                    rest &= rest - 1
+                    try deliverView(i, views[k].view, direct: false, local)
+                }
             }
         }
     }
@@ -171,8 +180,8 @@ extension Simulation {
 
     /// `.viewReceived` for node `i`: straight into the policy when it takes views without effects.
     @inline(__always)
-    func deliverView(_ i: Int, _ view: ReachabilityView, direct: Bool) throws {
-        if !nodes[i].absorbReceived(view, direct: direct, now: Instant(nanoseconds: now &+ monoOffset[i])) {
+    func deliverView(_ i: Int, _ view: ReachabilityView, direct: Bool, _ local: Instant) throws {
+        if !nodes[i].absorbReceived(view, direct: direct, now: local) {
             try feed(i, .viewReceived(view, direct: direct))
         }
     }
@@ -229,19 +238,4 @@ extension SplitMix64 {
 
     /// Uniform in 0 ..< 1.
     mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
-}
-
-/// The agent's relay skip rule for simulated node `node`: asks its policy, on the node's own clock.
-struct PolicyRelayJudge<P: SimPolicy>: RelayRedundancyJudge {
-    unowned(unsafe) let simulation: Simulation<P>
-    let node: Int
-    let now: Instant
-
-    var receiver: MemberIndex { MemberIndex(node) }
-
-    func isRedundant(_ summary: RelayedViewSummary) -> Bool {
-        simulation.nodes[node].relayedViewIsRedundant(
-            origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
-            reachOfMe: summary.reachOfReceiver, now: now)
-    }
 }

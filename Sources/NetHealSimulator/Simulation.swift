@@ -47,6 +47,10 @@ public final class Simulation<P: SimPolicy> {
     let configDigest: UInt64
     let tick: Int64
     let recordTimeline: Bool
+    /// The default network's latency bounds, and in nanoseconds.
+    let defaultLatency: (min: Duration, mean: Duration, ns: (Int64, Int64))
+    /// `Self.probeResults`, indexed by outcome.
+    let probeTable = Simulation.probeResults
 
     // `@exclusivity(unchecked)` on all mutable state: one simulation runs on one thread and never overlaps
     // accesses to it, so the runtime exclusivity checks of a class's stored properties are skipped.
@@ -71,6 +75,10 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var recentCursor: [Int]
     /// Per sender: its last `capturedCapacity` datagrams as sent (for replay injection), a ring of
     /// `capturedCapacity` slots per sender; `capturedPool` gives them oldest first.
+    /// Per sender: its datagrams are captured. Every sender in a full mesh (small fleets: the captures
+    /// are there to inspect); in neighbourhood mode only the senders a replay fault replays (nothing else
+    /// reads them, and keeping every datagram of thousands of senders costs time).
+    let capturesSent: [Bool]
     @exclusivity(unchecked) var capturedRing: [[UInt8]]
     @exclusivity(unchecked) var capturedCount: [Int]
     @exclusivity(unchecked) var capturedNext: [Int]
@@ -112,6 +120,10 @@ public final class Simulation<P: SimPolicy> {
         n = scenario.fleetSize
         tick = scenario.effectiveTick.nanosecondsClamped
         self.recordTimeline = recordTimeline
+        defaultLatency = (
+            scenario.network.latencyMin, scenario.network.latencyMean,
+            (scenario.network.latencyMin.nanosecondsClamped, scenario.network.latencyMean.nanosecondsClamped)
+        )
         var master = SplitMix64(seed: scenario.seed)
         netRng = master.split()
         probeRng = master.split()
@@ -189,6 +201,11 @@ public final class Simulation<P: SimPolicy> {
         recentOrigins = Array(repeating: 0, count: n * Self.recentCapacity)
         recentCount = Array(repeating: 0, count: n)
         recentCursor = Array(repeating: 0, count: n)
+        var captures = [Bool](repeating: graph.isFullMesh, count: n)
+        for f in scenario.faults {
+            if case .replay(let from, _, _, _) = f.fault { for m in from.members where m < n { captures[m] = true } }
+        }
+        capturesSent = captures
         capturedRing = Array(repeating: [], count: n * Self.capturedCapacity)
         capturedCount = Array(repeating: 0, count: n)
         capturedNext = Array(repeating: 0, count: n)
@@ -212,7 +229,7 @@ public final class Simulation<P: SimPolicy> {
             signer: scenario.signer, fleetSize: n, simulatedNanos: scenario.duration.nanosecondsClamped)
         for i in 0..<n {
             // Spread the ticks over one interval so nodes are not in lockstep.
-            queue.push(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0))
+            queue.pushInOrder(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0))
         }
         scheduleFaults()
     }
@@ -243,12 +260,12 @@ public final class Simulation<P: SimPolicy> {
             mix(1, i)
             guard e == epoch[i], running[i] else { return }
             try feed(i, .tick)
-            queue.push(at: now + tick, .tick(i, epoch: e))
+            queue.pushInOrder(at: now + tick, .tick(i, epoch: e))
         case .probeDone(let i, let e, let outcome):
             mix(2, i, UInt64(outcome))
             guard e == epoch[i], running[i] else { return }
             check.lastProbeAnswered[i] = outcome & 0x0F == 1 || outcome >> 4 == 1
-            try feed(i, .probeRound(Self.probeResult(outcome)))
+            try feed(i, .probeRound(probeRoundResult(outcome)))
         case .deliver(let to, let datagram, let tag):
             mix(3, to, UInt64(datagram.bytes.count) << 8 | UInt64(tag))
             try receive(to, datagram, tag: tag)
@@ -295,6 +312,18 @@ public final class Simulation<P: SimPolicy> {
         hash = (hash ^ kind) &* prime
         hash = (hash ^ UInt64(node)) &* prime
         hash = (hash ^ extra) &* prime
+    }
+
+    /// `probeResult(outcome)` for every outcome a probe round produces (each target's code 0…2), built
+    /// once: a round's result is then shared, not rebuilt per node and round.
+    static var probeResults: [ProbeRoundResult] {
+        (0..<3 * 16).map { probeResult(UInt8($0 >> 4) << 4 | UInt8($0 & 0x0F)) }
+    }
+
+    /// The shared result of a probe round with `outcome` (low nibble gateway, high nibble anchor).
+    @inline(__always)
+    func probeRoundResult(_ outcome: UInt8) -> ProbeRoundResult {
+        outcome & 0x0F < 3 && outcome >> 4 < 3 ? probeTable[Int(outcome >> 4) << 4 | Int(outcome & 0x0F)] : Self.probeResult(outcome)
     }
 
     static func probeResult(_ outcome: UInt8) -> ProbeRoundResult {

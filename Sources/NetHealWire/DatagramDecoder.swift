@@ -143,8 +143,32 @@ public struct DatagramDecoder: Sendable {
         judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, judge: judge)
     }
 
+    /// `acceptedViews` with the redundancy judgement as a non-escaping closure (no judge type, so no
+    /// generic dispatch per call: the simulator calls this for every delivered datagram). Returns what
+    /// `acceptedViews(_:watermarks:knownValid:judge:)` returns for a judge of `receiver` answering
+    /// `isRedundant`.
+    public func acceptedViews(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, receiver: MemberIndex,
+        isRedundant: (RelayedViewSummary) -> Bool
+    ) -> Result<AcceptedViews, WireError> {
+        judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, receiver: receiver, isRedundant: isRedundant)
+    }
+
     func judgedAcceptedViews<Judge: RelayRedundancyJudge>(
         _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, judge: Judge?
+    ) -> Result<AcceptedViews, WireError> {
+        guard let judge else {
+            return judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, receiver: nil) { _ in false }
+        }
+        return judgedAcceptedViews(parsed, watermarks: &watermarks, knownValid: &knownValid, receiver: judge.receiver) {
+            judge.isRedundant($0)
+        }
+    }
+
+    /// The one implementation: `isRedundant` is asked (for `receiver`) only when `receiver` is not nil.
+    private func judgedAcceptedViews(
+        _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, receiver: MemberIndex?,
+        isRedundant: (RelayedViewSummary) -> Bool
     ) -> Result<AcceptedViews, WireError> {
         let headers = parsed.headers
         let slice = parsed.bytes
@@ -166,12 +190,12 @@ public struct DatagramDecoder: Sendable {
             }
         }
         // Newer relayed views that would tell this receiver nothing new: skipped unverified as well.
-        if let judge {
+        if let receiver {
             var candidates = accepted.bits & ~1
             while candidates != 0 {
                 let i = candidates.trailingZeroBitCount
                 candidates &= candidates - 1
-                if judge.isRedundant(relayedSummary(headers[i], in: slice, receiver: judge.receiver)) {
+                if isRedundant(relayedSummary(headers[i], in: slice, receiver: receiver)) {
                     accepted.bits &= ~(1 << UInt64(i))
                     accepted.skippedRelayed += 1
                     accepted.skippedRedundant += 1

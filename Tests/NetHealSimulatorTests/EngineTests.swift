@@ -45,6 +45,47 @@ import Testing
         #expect(popped.map(\.id) == out.map(\.id))
     }
 
+    final class LanePayload {
+        nonisolated(unsafe) static var alive = 0
+        let id: Int
+        init(_ id: Int) { self.id = id; Self.alive += 1 }
+        deinit { Self.alive -= 1 }
+    }
+
+    @Test func inOrderLanePopsAsOneHeap() {
+        // Mostly-ascending pushes through the lane (some out of order: they go to the heap), mixed with
+        // heap pushes and pops, with many ties: the pops are in (time, insertion) order, as with one heap.
+        var rng = SplitMix64(seed: 11)
+        var q = EventQueue<LanePayload>()
+        var reference: [(time: Int64, id: Int)] = []
+        var popped: [(time: Int64, id: Int)] = []
+        var expected: [(time: Int64, id: Int)] = []
+        var clock: Int64 = 0
+        for id in 0..<4_000 {
+            clock += Int64(rng.next() % 3)
+            let time: Int64
+            if rng.next() % 2 == 0 {
+                time = clock + 40 - Int64(rng.next() % 8 == 0 ? 60 : 0)
+                q.pushInOrder(at: time, LanePayload(id))
+            } else {
+                time = clock + Int64(rng.next() % 50)
+                q.push(at: time, LanePayload(id))
+            }
+            reference.append((time, id))
+            if rng.next() % 2 == 0, let e = q.pop() {
+                popped.append((e.time, e.payload.id))
+                let k = reference.indices.min { (reference[$0].time, reference[$0].id) < (reference[$1].time, reference[$1].id) }!
+                expected.append(reference.remove(at: k))
+            }
+            #expect(q.count == reference.count)
+        }
+        while let e = q.pop() { popped.append((e.time, e.payload.id)) }
+        expected += reference.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+        #expect(q.isEmpty && q.peekTime == nil)
+        #expect(popped.map(\.id) == expected.map(\.id))
+        #expect(LanePayload.alive == 0, "every payload freed exactly once")
+    }
+
     @Test func sentDatagramViewsAreTheDecodedViews() throws {
         for size in [6, 60] {  // dense views; listed views (neighbourhood mode)
             let sc = try scenario("fleet \(size)\nduration 3s\nsigner fast\n")

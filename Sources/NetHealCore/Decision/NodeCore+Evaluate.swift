@@ -4,7 +4,7 @@ extension NodeCore {
     struct Verdict {
         var state: DecisionState
         var rule: DecisionRule
-        var reason: String
+        var reason: ReasonText
         /// The peer classification the verdict used, if it needed one (reused by the storm guard).
         var tally: Tally? = nil
         var wantsHeal: Bool { rule == .accuserQuorumHeal || rule == .isolationHeal }
@@ -45,106 +45,89 @@ extension NodeCore {
     }
 
     mutating func set(_ state: DecisionState, _ rule: DecisionRule, _ reason: String) {
+        set(state, rule, .literal(reason))
+    }
+
+    /// Like `set(_:_:_:)`, the reason's text built only when read.
+    mutating func set(_ state: DecisionState, _ rule: DecisionRule, _ reason: ReasonText) {
         self.state = state
         self.rule = rule
-        self.reason = reason
+        self.reasonText = reason
     }
 
     /// Rules 1 and 3: own probes first, then isolation, vouchers, accusers, upstream-failing peers.
     func judge(now: Instant) -> Verdict {
         switch probes.upstream {
         case .unknown where probes.failedInARow == 0:
-            return Verdict(state: .starting, rule: .starting, reason: "no probe round judged yet")
+            return Verdict(state: .starting, rule: .starting, reason: .literal("no probe round judged yet"))
         case .unknown, .up:
             if probes.failedInARow == 0 {
-                return Verdict(state: .healthy, rule: .ownProbesOK, reason: "own probes succeed")
+                return Verdict(state: .healthy, rule: .ownProbesOK, reason: .literal("own probes succeed"))
             }
             return Verdict(
                 state: .suspect, rule: .ownProbesSuspect,
-                reason: "own probes failed \(probes.failedInARow) round(s) in a row; \(settings.failureRounds) needed")
+                reason: .suspect(failed: probes.failedInARow, needed: settings.failureRounds))
         case .failing where probes.failedInARow == 0:
             // The last round answered: never cycle, even before the hysteresis declares the upstream up.
             return Verdict(
                 state: .suspect, rule: .ownProbesRecovering,
-                reason: "own probes answer again (\(probes.goodInARow) good round(s), \(settings.recoveryRounds) needed)")
+                reason: .recovering(good: probes.goodInARow, needed: settings.recoveryRounds))
         case .failing:
             break
         }
         if isIsolated(now: now) {
-            let why =
-                roster.count <= 1
-                ? "own probes fail in a one-member cluster"
-                : "own probes fail and no peer heard for \(settings.effectiveIsolationWindow(memberCount: roster.count))"
+            let why = ReasonText.isolated(
+                oneMember: roster.count <= 1, window: settings.effectiveIsolationWindow(memberCount: roster.count),
+                heal: settings.isolationPolicy == .heal)
             switch settings.isolationPolicy {
-            case .heal: return Verdict(state: .hold, rule: .isolationHeal, reason: why + ": isolated, policy heal")
-            case .hold: return Verdict(state: .hold, rule: .isolationHold, reason: why + ": isolated, policy hold")
+            case .heal: return Verdict(state: .hold, rule: .isolationHeal, reason: why)
+            case .hold: return Verdict(state: .hold, rule: .isolationHold, reason: why)
             }
         }
         let t = tally(now: now)
         if !t.vouchers.isEmpty {
-            return Verdict(
-                state: .hold, rule: .voucherHold,
-                reason: "own probes fail but \(t.vouchers.count) fresh peer(s) still reach me (\(names(t.vouchers)))"
-                    + ": not my interface"
-                    + (t.upstreamFailing.isEmpty && t.accusers.isEmpty && t.fresh > 0
-                        ? "; no fresh peer fails upstream: suspect a local route or firewall fault" : ""),
-                tally: t)
+            return Verdict(state: .hold, rule: .voucherHold, reason: .vouchers(t), tally: t)
         }
         if t.accusers.count >= t.quorum {
-            return Verdict(
-                state: .hold, rule: .accuserQuorumHeal,
-                reason: "own probes fail, no voucher, \(t.accusers.count) of \(t.fresh) fresh peers accuse"
-                    + " (\(names(t.accusers))), quorum \(t.quorum)", tally: t)
+            return Verdict(state: .hold, rule: .accuserQuorumHeal, reason: .accuserQuorum(t), tally: t)
         }
         if !t.upstreamFailing.isEmpty {
-            return Verdict(
-                state: .hold, rule: .upstreamOutageHold,
-                reason: "own probes fail and \(t.upstreamFailing.count) fresh peer(s) fail upstream too"
-                    + " (\(names(t.upstreamFailing))), \(t.accusers.count) accuser(s) < quorum \(t.quorum)"
-                    + ": upstream outage", tally: t)
+            return Verdict(state: .hold, rule: .upstreamOutageHold, reason: .upstreamOutage(t), tally: t)
         }
-        return Verdict(
-            state: .hold, rule: .accuserQuorumShort,
-            reason: "own probes fail, no voucher, \(t.accusers.count) of \(t.fresh) fresh peers accuse,"
-                + " quorum \(t.quorum): not enough evidence", tally: t)
+        return Verdict(state: .hold, rule: .accuserQuorumShort, reason: .quorumShort(t), tally: t)
     }
 
     /// Gates between "the evidence says heal" and a heal: off switch, backoff, pacing, storm guard, intent.
     mutating func gate(_ verdict: Verdict, now: Instant, effects: inout [CoreEffect]) {
         if !healingEnabled {
             waitingSince = nil
-            set(.disabled, .disabled, "healing switched off; evidence: \(verdict.reason)")
+            set(.disabled, .disabled, .disabled(evidence: verdict.reason))
             return
         }
         if let until = pacing.backoffUntil, until > now {
             waitingSince = nil
-            set(
-                .backoff, .backoffWait,
-                "backoff after \(pacing.consecutiveFailures) failed heal(s) until \(until); evidence: \(verdict.reason)")
+            set(.backoff, .backoffWait, .backoff(failures: pacing.consecutiveFailures, until: until, evidence: verdict.reason))
             return
         }
         if let allowed = nextHealAllowed(now: now), allowed > now {
             waitingSince = nil
             let used = pacing.heals(within: settings.healBudgetWindow, endingAt: now)
-            let why =
-                used >= settings.maxHealsPerWindow
-                ? "heal budget spent (\(used) of \(settings.maxHealsPerWindow) per \(settings.healBudgetWindow))"
-                : "minimum interval \(settings.minHealInterval) since the last heal"
-            set(.hold, .pacingWait, "\(why): next heal allowed at \(allowed); evidence: \(verdict.reason)")
+            set(
+                .hold, .pacingWait,
+                .pacing(
+                    used: used, budget: settings.maxHealsPerWindow, window: settings.healBudgetWindow,
+                    minInterval: settings.minHealInterval, allowed: allowed, evidence: verdict.reason))
             return
         }
         let since = waitingSince ?? now
         waitingSince = since
         let t = verdict.tally ?? tally(now: now)
         if t.healingAhead.count >= t.concurrentHealLimit {
-            set(
-                .waiting, .stormGuardWait,
-                "\(t.healingAhead.count) peer(s) healing or ahead (\(names(t.healingAhead))), limit"
-                    + " \(t.concurrentHealLimit); evidence: \(verdict.reason)")
+            set(.waiting, .stormGuardWait, .stormGuard(t, evidence: verdict.reason))
             return
         }
         if now - since < settings.healIntentDwell {
-            set(.waiting, .healIntent, "announcing heal intent until \(since + settings.healIntentDwell); " + verdict.reason)
+            set(.waiting, .healIntent, .intent(until: since + settings.healIntentDwell, evidence: verdict.reason))
             return
         }
         startHeal(verdict, now: now, effects: &effects)

@@ -61,21 +61,28 @@ extension NodeCore {
         let n = neighbors.count
         guard limit > 0, n > 0 else { return [] }
         let window = settings.gossipInterval * 2
+        let recent = NanosecondBound(window)  // `now - receivedAt < window`, on Int64
         var urgent: [MemberIndex] = []
         var others: [MemberIndex] = []
         var lastOther = -1
         for k in 0..<n {
             let slot = (relayCursor + k) % n
-            guard let view = views[slot], view.firstHand, now - view.receivedAt < window else { continue }
+            guard let view = views[slot], view.firstHand, recent.isLonger(than: now.nanoseconds &- view.receivedAt.nanoseconds) else {
+                continue
+            }
             if Self.announces(view.decision) {
                 urgent.append(neighbors[slot])
             } else if others.count < limit {
+                if others.isEmpty { others.reserveCapacity(limit) }
                 others.append(neighbors[slot])
                 lastOther = slot
             }
         }
-        let chosen = Array((urgent + others).prefix(limit))
         if lastOther >= 0 { relayCursor = (lastOther + 1) % n }
-        return chosen
+        // `(urgent + others).prefix(limit)`, without building the concatenation (others never exceed the limit).
+        if urgent.isEmpty { return others }
+        if urgent.count >= limit { return urgent.count == limit ? urgent : Array(urgent.prefix(limit)) }
+        urgent.append(contentsOf: others.prefix(limit - urgent.count))
+        return urgent
     }
 }

@@ -43,17 +43,18 @@ extension NodeCore {
         if pacing.history.count > keep { pacing.history.removeFirst(pacing.history.count - keep) }
         pacing.inProgress = HealInProgress(startedAt: now, actionFinishedAt: dryRun ? now : nil, dryRun: dryRun, step: step)
         waitingSince = nil
+        let reason = text(of: verdict.reason)
         let order = HealOrder(
-            rule: verdict.rule, reason: verdict.reason, step: step,
+            rule: verdict.rule, reason: reason, step: step,
             healsInWindow: pacing.heals(within: settings.healBudgetWindow, endingAt: now))
         // Persist first: a crash during the action must still count the heal.
         effects.append(.persist(pacing))
         if dryRun {
             effects.append(.wouldHeal(order))
-            set(.dryRun, verdict.rule, "dry run, would heal now: " + verdict.reason)
+            set(.dryRun, verdict.rule, "dry run, would heal now: " + reason)
         } else {
             effects.append(.cycleInterface(order))
-            set(.healing, verdict.rule, "healing now (step \(step)): " + verdict.reason)
+            set(.healing, verdict.rule, "healing now (step \(step)): " + reason)
         }
     }
 

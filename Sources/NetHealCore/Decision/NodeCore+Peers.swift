@@ -50,12 +50,13 @@ extension NodeCore {
     func reachContent(now: Instant) -> (reach: [Reach], subjects: [MemberIndex]?) {
         let silence = settings.effectivePeerSilenceTimeout(memberCount: roster.count)
         let start = startedAt ?? now
+        let bound = NanosecondBound(silence)  // `now - t < silence`, on Int64
         var listed = [Reach](repeating: .unknown, count: neighbors.count)
         for slot in neighbors.indices {
             if let heard = lastDirect[slot] {
-                listed[slot] = now - heard < silence ? .reachable : .unreachable
+                listed[slot] = bound.isLonger(than: now.nanoseconds &- heard.nanoseconds) ? .reachable : .unreachable
             } else {
-                listed[slot] = now - start < silence ? .unknown : .unreachable
+                listed[slot] = bound.isLonger(than: now.nanoseconds &- start.nanoseconds) ? .unknown : .unreachable
             }
         }
         guard isFullMesh else { return (listed, neighbors) }
@@ -75,10 +76,35 @@ extension NodeCore {
     /// Classify every neighbour by its newest view. O(neighbours).
     func tally(now: Instant) -> Tally {
         let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
+        let fresh = NanosecondBound(freshness)  // `now - receivedAt < freshness`, on Int64
         var t = Tally()
+        // Sized first (a counting pass over the same views), so that each list is allocated at most once.
+        var counts = (vouchers: 0, accusers: 0, upstreamFailing: 0, silent: 0, healingAhead: 0)
+        for slot in neighbors.indices {
+            guard let view = views[slot], fresh.isLonger(than: now.nanoseconds &- view.receivedAt.nanoseconds) else {
+                counts.silent += 1
+                continue
+            }
+            switch view.reachOfMe {
+            case .reachable: counts.vouchers += 1
+            case .unreachable where view.upstream == .up: counts.accusers += 1
+            default: break
+            }
+            if view.upstream == .failing { counts.upstreamFailing += 1 }
+            switch view.decision {
+            case .healing, .dryRun: counts.healingAhead += 1
+            case .waiting where neighbors[slot].int < me.int: counts.healingAhead += 1
+            default: break
+            }
+        }
+        if counts.vouchers > 0 { t.vouchers.reserveCapacity(counts.vouchers) }
+        if counts.accusers > 0 { t.accusers.reserveCapacity(counts.accusers) }
+        if counts.upstreamFailing > 0 { t.upstreamFailing.reserveCapacity(counts.upstreamFailing) }
+        if counts.silent > 0 { t.silent.reserveCapacity(counts.silent) }
+        if counts.healingAhead > 0 { t.healingAhead.reserveCapacity(counts.healingAhead) }
         for slot in neighbors.indices {
             let i = neighbors[slot].int
-            guard let view = views[slot], now - view.receivedAt < freshness else {
+            guard let view = views[slot], fresh.isLonger(than: now.nanoseconds &- view.receivedAt.nanoseconds) else {
                 t.silent.append(i)
                 continue
             }

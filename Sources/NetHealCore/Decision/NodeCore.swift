@@ -42,7 +42,8 @@ public struct NodeCore: Sendable {
     /// False while the operator's off switch is set.
     public internal(set) var healingEnabled = true
 
-    var reason = "starting: no probe round yet"
+    /// Why the node is in its state (`reason` is its text).
+    var reasonText = ReasonText.literal("starting: no probe round yet")
     var rng: SplitMix64
     var probes = ProbeTracker()
 
@@ -101,6 +102,8 @@ public struct NodeCore: Sendable {
         case .started:
             evaluate(now: now, effects: &effects)
         case .tick:
+            // A tick usually orders a probe round and a gossip round: room for both (and a decision) at once.
+            effects.reserveCapacity(4)
             scheduleProbe(now: now, effects: &effects)
             let announce = evaluate(now: now, effects: &effects)
             gossipIfDue(now: now, announce: announce, effects: &effects)
