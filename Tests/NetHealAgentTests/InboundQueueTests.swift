@@ -32,6 +32,17 @@ import Testing
         #expect(await queue.nextBatch() == nil)
     }
 
+    @Test func anIterationThatStopsEarlyLeavesTheRestQueued() async {
+        let queue = InboundQueue(capacity: 8)
+        for byte in UInt8(0)..<3 { queue.push(Self.datagram(byte)) }
+        for await datagram in queue.datagrams {
+            #expect(datagram.bytes == [0])
+            break
+        }
+        #expect(await queue.nextBatch(limit: 1)?.map(\.bytes) == [[1]])
+        #expect(await queue.nextBatch()?.map(\.bytes) == [[2]])
+    }
+
     @Test func aWaitingConsumerIsHandedTheNextDatagram() async {
         let queue = InboundQueue(capacity: 4)
         async let batch = queue.nextBatch()

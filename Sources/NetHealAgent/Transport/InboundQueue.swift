@@ -59,18 +59,16 @@ public final class InboundQueue: Sendable {
         waiter?.resume(returning: nil)
     }
 
-    /// Every queued datagram, oldest first, waiting until there is one. Nil once the queue is
-    /// finished and empty, or when the calling task is cancelled. One consumer at a time.
-    public func nextBatch() async -> [InboundDatagram]? {
-        if let ready = takeReady() { return ready.isEmpty ? nil : ready }
+    /// The queued datagrams, oldest first (at most `limit`, default all; the rest stay queued),
+    /// waiting until there is one. Nil once the queue is finished and empty, or when the calling task
+    /// is cancelled. One consumer at a time.
+    public func nextBatch(limit: Int = .max) async -> [InboundDatagram]? {
+        let limit = max(1, limit)
+        if let ready = takeReady(limit: limit) { return ready.isEmpty ? nil : ready }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[InboundDatagram]?, Never>) in
                 let immediate: [InboundDatagram]?? = state.withLock { state in
-                    if !state.items.isEmpty {
-                        let items = state.items
-                        state.items = []
-                        return .some(items)
-                    }
+                    if !state.items.isEmpty { return .some(Self.take(&state.items, limit: limit)) }
                     if state.finished || Task.isCancelled { return .some(nil) }
                     precondition(state.waiter == nil, "InboundQueue has one consumer at a time")
                     state.waiter = continuation
@@ -87,19 +85,28 @@ public final class InboundQueue: Sendable {
         }
     }
 
-    /// The queued datagrams if there are any; `[]` when finished and empty; nil when the caller must wait.
-    private func takeReady() -> [InboundDatagram]? {
+    /// The queued datagrams (at most `limit`) if there are any; `[]` when finished and empty; nil
+    /// when the caller must wait.
+    private func takeReady(limit: Int) -> [InboundDatagram]? {
         state.withLock { state in
-            if !state.items.isEmpty {
-                let items = state.items
-                state.items = []
-                return items
-            }
+            if !state.items.isEmpty { return Self.take(&state.items, limit: limit) }
             return state.finished ? [] : nil
         }
     }
 
-    /// The datagrams one at a time (for tests and tools; the agent takes batches).
+    /// The first `limit` of `items`, removed from it (all of them without a copy).
+    private static func take(_ items: inout [InboundDatagram], limit: Int) -> [InboundDatagram] {
+        guard items.count > limit else {
+            defer { items = [] }
+            return items
+        }
+        let first = Array(items.prefix(limit))
+        items.removeFirst(limit)
+        return first
+    }
+
+    /// The datagrams one at a time (for tests and tools; the agent takes batches). Each is taken
+    /// from the queue only when asked for, so an iteration that stops early leaves the rest queued.
     public var datagrams: Datagrams { Datagrams(queue: self) }
 
     /// The queue as an `AsyncSequence` of single datagrams.
@@ -108,20 +115,12 @@ public final class InboundQueue: Sendable {
 
         public func makeAsyncIterator() -> Iterator { Iterator(queue: queue) }
 
-        /// Takes a batch when its buffer is empty and returns its datagrams one by one.
+        /// Takes one datagram per call.
         public struct Iterator: AsyncIteratorProtocol {
             let queue: InboundQueue
-            var buffer: [InboundDatagram] = []
-            var position = 0
 
             public mutating func next() async -> InboundDatagram? {
-                if position == buffer.count {
-                    guard let batch = await queue.nextBatch() else { return nil }
-                    buffer = batch
-                    position = 0
-                }
-                defer { position += 1 }
-                return buffer[position]
+                await queue.nextBatch(limit: 1)?.first
             }
         }
     }
