@@ -166,7 +166,15 @@ struct IntegrationTests {
             try await fleet.waitUntil([0], "n0 hears n1") { $0.freshPeers == 1 }
             try fleet.sendUDP(Array("garbage".utf8), to: fleet.gossipAddress(0))
             try await fleet.waitUntil([0], "the garbage is counted") { $0.counters.rejected["bad_magic"] == 1 }
-            let response = try await IntegrationFleet.httpGet(port: fleet.metricsPorts[0], path: "/metrics")
+            // Gauges are refreshed on the agent's tick (one per gossip interval): n0 may have heard n1 less
+            // than a tick ago, so the scrape is repeated until the fresh-peer gauge has caught up.
+            var response = ""
+            let deadline = ContinuousClock.now + .seconds(10)
+            repeat {
+                response = try await IntegrationFleet.httpGet(port: fleet.metricsPorts[0], path: "/metrics")
+                if response.contains("netheal_fresh_peers 1") { break }
+                try await Task.sleep(for: .milliseconds(100))
+            } while ContinuousClock.now < deadline
             #expect(response.hasPrefix("HTTP/1.0 200 OK"))
             #expect(response.contains("netheal_views_rejected_total{reason=\"bad_magic\"} 1"))
             #expect(response.contains("netheal_fresh_peers 1"))
