@@ -45,6 +45,7 @@ import Testing
         #expect(popped.map(\.id) == out.map(\.id))
     }
 
+    /// Its own live count, apart from `Payload`'s: the two tests may run in parallel.
     final class LanePayload {
         nonisolated(unsafe) static var alive = 0
         let id: Int
