@@ -62,9 +62,9 @@ struct StartupFaultTests {
     }
 
     /// Runs n0 of a fresh 3-member fleet after `prepare`, expects a refusal whose text contains every one of
-    /// `phrases`, and (when `stateCreated` is false) no state directory afterwards.
+    /// `phrases`, and no state directory afterwards (nothing changed on the host).
     func expectRefusal(
-        _ phrases: [String], stateCreated: Bool = false, _ prepare: (IntegrationFleet) throws -> Void
+        _ phrases: [String], _ prepare: (IntegrationFleet) throws -> Void
     ) async throws {
         try await IntegrationFleet.with(size: 3) { fleet in
             try prepare(fleet)
@@ -76,9 +76,7 @@ struct StartupFaultTests {
             }
             #expect(outcome.stderr.split(separator: "\n").count <= 12, "too long: \(outcome.stderr)")
             let state = "\(fleet.directory)/state-n0"
-            if !stateCreated {
-                #expect(!FileManager.default.fileExists(atPath: state), "state dir created: \(outcome.stderr)")
-            }
+            #expect(!FileManager.default.fileExists(atPath: state), "state dir created: \(outcome.stderr)")
             #expect(!FileManager.default.fileExists(atPath: fleet.socketPath(0)))
             #expect(!FileManager.default.fileExists(atPath: "\(fleet.directory)/healed-n0"))
             print("STARTUP-FAULT exit \(outcome.status): \(outcome.stderr)")
@@ -123,7 +121,7 @@ struct StartupFaultTests {
     func portInUse() async throws {
         var holder: Int32 = -1
         defer { if holder >= 0 { close(holder) } }
-        try await expectRefusal(["cannot bind gossip socket", "127.0.0.1", "in use", "ss -ulpn", "cluster-file addresses"], stateCreated: true) { fleet in
+        try await expectRefusal(["cannot bind gossip socket", "127.0.0.1", "in use", "ss -ulpn", "cluster-file addresses"]) { fleet in
             holder = try Self.bindUDP(port: fleet.gossipPorts[0])
         }
     }

@@ -1,11 +1,13 @@
 import Logging
+import NIOCore
 import NetHealConfig
 import NetHealCore
 import NetHealSodium
 
 /// The start sequence, in the order that keeps the interface safe: load and check the configuration
-/// and the key, open the state directory, take the next incarnation (persisted before use), complete
-/// an unfinished heal FIRST, then restore the pacing state the core starts from.
+/// and the key, check that the interface exists and the gossip ports are free (nothing is written
+/// before these checks), open the state directory, take the next incarnation (persisted before use),
+/// complete an unfinished heal FIRST, then restore the pacing state the core starts from.
 struct AgentSetup: Sendable {
     var config: NodeConfiguration
     var signer: Ed25519Signer
@@ -22,6 +24,7 @@ struct AgentSetup: Sendable {
         let signer = try loadKey(config)
         let digest = try configDigest(config.clusterFileBytes)
         if options.requireInterface { try checkInterface(config, nodeFile: options.nodeFile) }
+        try checkGossipPorts(config)
         let startup: HealStartup
         do {
             startup = try await HealStartup.run(
@@ -86,6 +89,14 @@ struct AgentSetup: Sendable {
             "interface `\(name)` (\(nodeFile): interface) does not exist on this host — set `interface:` to the "
                 + "managed data interface (`ip -brief link` lists them); if it is created late at boot (bond, VLAN, "
                 + "renamed NIC), order netheal.service after it")
+    }
+
+    /// A gossip port held by another process is refused before the state directory is touched, unless
+    /// an unfinished heal must be completed first (`GossipPortPreflight`).
+    static func checkGossipPorts(_ config: NodeConfiguration) throws(GossipTransportError) {
+        guard !GossipPortPreflight.unfinishedHealRecorded(stateDirectory: config.node.stateDirectory) else { return }
+        let addresses = config.ownAddresses.compactMap { try? SocketAddress(ipAddress: $0.host, port: Int($0.port)) }
+        try GossipPortPreflight.check(addresses)
     }
 
     /// First 8 bytes (big-endian) of the 32-byte BLAKE2b digest of the cluster file's bytes.
