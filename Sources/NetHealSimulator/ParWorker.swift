@@ -23,6 +23,11 @@ final class ParWorker: @unchecked Sendable {
     private let claimed = Atomic<Int>(Int.max / 2)
     private let finished = Atomic<Int>(0)
     private let exited = Atomic<Bool>(false)
+    /// Chunks the worker thread ran (read after `stop`, for the engine log).
+    private let workerChunks = Atomic<Int>(0)
+    var chunksOnWorker: Int { workerChunks.load(ordering: .relaxed) }
+    /// Windows handed over (`run` calls).
+    var windows: Int { generation }
     private var generation = 0
     private var running = false
     private let work: (Int) -> Void
@@ -59,11 +64,15 @@ final class ParWorker: @unchecked Sendable {
         Self.wait(spinsBeforeYield: 1_000) { exited.load(ordering: .acquiring) }
     }
 
-    private func claimChunks() {
+    /// Claims and runs chunks until none is left; returns how many it ran.
+    @discardableResult
+    private func claimChunks() -> Int {
+        var ran = 0
         while true {
             let c = claimed.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
-            guard c < chunks else { return }
+            guard c < chunks else { return ran }
             work(c)
+            ran += 1
             finished.wrappingAdd(1, ordering: .releasing)
         }
     }
@@ -72,13 +81,13 @@ final class ParWorker: @unchecked Sendable {
         var seen = 0
         while true {
             var g = 0
-            Self.wait(spinsBeforeYield: 20_000) {
+            Self.wait(spinsBeforeYield: 5_000_000) {
                 g = go.load(ordering: .acquiring)
                 return g != seen
             }
             if g < 0 { break }
             seen = g
-            claimChunks()
+            workerChunks.wrappingAdd(claimChunks(), ordering: .relaxed)
         }
         exited.store(true, ordering: .releasing)
     }

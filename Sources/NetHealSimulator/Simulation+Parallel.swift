@@ -103,7 +103,13 @@ extension Simulation {
     func advanceParallel(to end: Int64) throws {
         let worker = ParWorker(chunks: Self.chunkCount) { [unowned self] c in self.runShard(c) }
         worker.start()
-        defer { worker.stop() }
+        defer {
+            worker.stop()
+            if EngineGovernor.verbose {
+                EngineGovernor.log("engine: \(worker.windows) windows on two threads, \(worker.chunksOnWorker) of their"
+                    + " \(worker.windows * worker.chunks) chunks ran on the worker")
+            }
+        }
         while let first = queue.peekTime, first <= end {
             let limit = first &+ lookahead
             window.removeAll(keepingCapacity: true)
@@ -117,7 +123,8 @@ extension Simulation {
                     break
                 }
             }
-            if window.count >= parallelMinimum {
+            let events = window.count + (special == nil ? 0 : 1)
+            if window.count >= parallelMinimum && (!adaptive || governor.parallel) {
                 try runWindow(worker)
             } else {
                 // No event of the window lands in it: the popped events run as the serial engine runs them.
@@ -132,6 +139,7 @@ extension Simulation {
                 try process(special.event)
                 checkLiveness()
             }
+            governor.windowDone(events: events)
         }
         now = max(now, end)
         checkLiveness()
@@ -343,5 +351,54 @@ extension Simulation {
         case .nextTick(let e):
             queue.pushInOrder(at: now + tick, .tick(i, epoch: e))
         }
+    }
+}
+
+/// Chooses, stretch by stretch, whether windows run on two threads or serially, by timing both: on a
+/// shared machine the second core may be busy, and then the serial path is faster. Either path gives
+/// the same results, so the choice changes only speed. A cycle times 2,048 windows each way, then runs
+/// the faster way for 8 × 2,048 windows.
+struct EngineGovernor {
+    /// `NETHEAL_SIM_ENGINE_LOG=1`: each timing goes to standard error (for tuning; no effect on results).
+    static let verbose = ProcessInfo.processInfo.environment["NETHEAL_SIM_ENGINE_LOG"] == "1"
+    static func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    /// `NETHEAL_SIM_ENGINE_ADAPTIVE=0`: never time the serial path (every window of enough events on two threads).
+    static let enabled = ProcessInfo.processInfo.environment["NETHEAL_SIM_ENGINE_ADAPTIVE"] != "0"
+    static let epochWindows = 2048
+    static let exploitEpochs = 8
+    /// Windows currently run on two threads.
+    private(set) var parallel = true
+    /// 0: timing two threads, 1: timing serial, 2: running the faster.
+    private var phase = 0
+    private var windowsLeft = epochWindows
+    private var events = 0
+    private var start = ContinuousClock.now
+    private var parallelCost = 0.0
+
+    mutating func windowDone(events count: Int) {
+        events += count
+        windowsLeft -= 1
+        guard windowsLeft <= 0 else { return }
+        let elapsed = ContinuousClock.now - start
+        let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        let cost = ns / Double(max(1, events))
+        switch phase {
+        case 0:
+            parallelCost = cost
+            phase = 1
+            parallel = !Self.enabled
+            windowsLeft = Self.epochWindows
+        case 1:
+            phase = 2
+            parallel = parallelCost <= cost || !Self.enabled
+            if Self.verbose { Self.log("governor: two threads \(Int(parallelCost)) ns/event, serial \(Int(cost)) ns/event") }
+            windowsLeft = Self.epochWindows * Self.exploitEpochs
+        default:
+            phase = 0
+            parallel = true
+            windowsLeft = Self.epochWindows
+        }
+        events = 0
+        start = ContinuousClock.now
     }
 }

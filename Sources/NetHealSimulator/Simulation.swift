@@ -128,6 +128,9 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var replaying = false
     /// Windows with fewer events run serially (the handshake would cost more than it saves); tests set 1.
     @exclusivity(unchecked) var parallelMinimum = 4
+    /// Time both engines now and then and use the faster (`EngineGovernor`); tests turn it off.
+    @exclusivity(unchecked) var adaptive = true
+    @exclusivity(unchecked) var governor = EngineGovernor()
     /// Windows the parallel engine ran on both threads (tests check the parallel path ran).
     @exclusivity(unchecked) var parallelWindows = 0
     /// The parallel engine's window: its events in queue order.

@@ -32,6 +32,7 @@ import Testing
         let parallel = try Simulation<P>(scenario: scenario, threads: 2)
         #expect(parallel.threads == 2)
         parallel.parallelMinimum = 1
+        parallel.adaptive = false
         let b = try parallel.run()
         return (fingerprint(a), fingerprint(b), parallel.parallelWindows)
     }
