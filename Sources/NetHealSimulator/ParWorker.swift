@@ -23,6 +23,7 @@ final class ParWorker: @unchecked Sendable {
     private let claimed = Atomic<Int>(Int.max / 2)
     private let finished = Atomic<Int>(0)
     private let exited = Atomic<Bool>(false)
+    private let parked = Atomic<Bool>(false)
     /// Chunks the worker thread ran (read after `stop`, for the engine log).
     private let workerChunks = Atomic<Int>(0)
     var chunksOnWorker: Int { workerChunks.load(ordering: .relaxed) }
@@ -53,7 +54,13 @@ final class ParWorker: @unchecked Sendable {
         claimed.store(0, ordering: .releasing)
         go.store(generation, ordering: .releasing)
         claimChunks()
-        Self.wait(spinsBeforeYield: 100_000) { finished.load(ordering: .acquiring) == chunks }
+        Self.wait(spinsBeforeYield: 20_000) { finished.load(ordering: .acquiring) == chunks }
+    }
+
+    /// While parked (the caller runs windows serially for a while) the worker naps instead of spinning,
+    /// so that it takes no CPU from the caller or the machine's other work.
+    func park(_ on: Bool) {
+        if parked.load(ordering: .relaxed) != on { parked.store(on, ordering: .relaxed) }
     }
 
     /// Ends the worker thread and waits for it (idempotent).
@@ -79,15 +86,24 @@ final class ParWorker: @unchecked Sendable {
 
     private func loop() {
         var seen = 0
+        var spins = 0
         while true {
-            var g = 0
-            Self.wait(spinsBeforeYield: 5_000_000) {
-                g = go.load(ordering: .acquiring)
-                return g != seen
-            }
+            let g = go.load(ordering: .acquiring)
             if g < 0 { break }
-            seen = g
-            workerChunks.wrappingAdd(claimChunks(), ordering: .relaxed)
+            if g != seen {
+                seen = g
+                spins = 0
+                workerChunks.wrappingAdd(claimChunks(), ordering: .relaxed)
+                continue
+            }
+            // Windows follow each other within microseconds while the engine runs two threads: spin
+            // through the gaps (the caller's pop and replay); nap when parked or after a long gap.
+            spins += 1
+            if parked.load(ordering: .relaxed) {
+                usleep(200)
+            } else if spins > 200_000 {
+                if spins > 210_000 { usleep(50) } else { sched_yield() }
+            }
         }
         exited.store(true, ordering: .releasing)
     }

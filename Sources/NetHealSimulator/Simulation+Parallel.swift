@@ -140,6 +140,7 @@ extension Simulation {
                 checkLiveness()
             }
             governor.windowDone(events: events)
+            if adaptive { worker.park(!governor.parallel) }
         }
         now = max(now, end)
         checkLiveness()
