@@ -119,6 +119,8 @@ public final class Simulation<P: SimPolicy> {
     public let threads: Int
     /// The parallel engine's window (ns): no event creates another less than this far ahead.
     let lookahead: Int64
+    /// Chunks of a window (a power of two; 1 with one thread): node `i` is in chunk `owner(i)`.
+    let chunkCount: Int
     /// Per chunk of the parallel engine's window: its recorded effects (index = `owner(i)`).
     let shards: [ParShard]
     /// Node `i`'s `pacingState.inProgress == nil` is recorded after each of its events (parallel engine).
@@ -268,10 +270,11 @@ public final class Simulation<P: SimPolicy> {
         ifaceBrokenSince = Array(repeating: 0, count: n)
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
-        check = CheckerState(n: n, graph: graph, shards: threadCount > 1 ? Self.chunkCount : 1)
+        chunkCount = Self.chunkCount(nodes: n, threads: threadCount)
+        check = CheckerState(n: n, graph: graph, shards: chunkCount)
         trackIdle = FixedArray(repeating: false, count: n)
         replayIdle = Array(repeating: true, count: n)
-        shards = (0..<(threadCount > 1 ? Self.chunkCount : 1)).map { _ in ParShard() }
+        shards = (0..<chunkCount).map { _ in ParShard() }
         lastState = Array(repeating: .starting, count: n)
         result = SimulationResult(
             scenario: scenario.name, source: scenario.source, seed: scenario.seed, policy: P.policyName,
