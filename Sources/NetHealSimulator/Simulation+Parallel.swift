@@ -23,11 +23,11 @@ enum ParOp {
     case nextTick(epoch: UInt32)
 }
 
-/// One engine thread's record of a window: its ops in event order, where each event's ops end, the
-/// node's pacing idleness after each event (0 not tracked, 1 idle, 2 busy), and order-free counters.
+/// One chunk's record of a window: its ops in event order, where each event's ops end, the node's
+/// pacing idleness after each event (0 not tracked, 1 idle, 2 busy), and order-free counters.
 ///
-/// `@unchecked Sendable`: during a window only its own thread touches it; the main thread reads it after
-/// the handshake (`ParWorker`), whose release/acquire pair orders the accesses.
+/// `@unchecked Sendable`: during a window only the thread that claimed the chunk touches it; the main
+/// thread reads it after the hand-over (`ParWorker`), whose release/acquire pairs order the accesses.
 final class ParShard: @unchecked Sendable {
     var ops: [ParOp] = []
     var opEnds: [Int] = []
@@ -51,11 +51,13 @@ final class ParShard: @unchecked Sendable {
 /// delay). So the events of a window [T, T + lookahead) cannot create each other, and events of different
 /// nodes in it interact only through fleet-wide state: the queue and its sequence numbers, the random
 /// streams, the trace hash, the result, the checker's fleet-wide parts. Each window's tick, probe-done
-/// and delivery events are split by node (`owner`) over two threads, which run the node-local part
-/// (the policy, decoding against the receiver's watermarks, encoding, signing and parsing the node's
-/// datagrams, the receiver's replay memory) and record the rest as `ParOp`s; the main thread then
-/// replays the records in queue order, so hash, draws, pushes and checks happen exactly as in the
-/// serial engine. Any other event (fault, crash, restart, heal action) ends the window and runs serially.
+/// and delivery events are cut by node into chunks (`owner`) that two threads claim (`ParWorker`); a
+/// chunk runs the node-local part (the policy, decoding against the receiver's watermarks, encoding,
+/// signing and parsing the node's datagrams, the receiver's replay memory) and records the rest as
+/// `ParOp`s; the main thread then replays the records in queue order, so hash, draws, pushes and
+/// checks happen exactly as in the serial engine. Any other event (fault, crash, restart, heal action)
+/// ends the window and runs serially; so do windows of fewer than `parallelMinimum` events and the
+/// stretches where `EngineGovernor` found the serial path faster.
 extension Simulation {
     /// The engine threads a run uses. 1 when asked, with the real signer (its memo is shared and
     /// counted), with a timeline, or without lookahead; 2 when asked, or by default for fleets of at
@@ -148,7 +150,7 @@ extension Simulation {
         checkLiveness()
     }
 
-    /// Runs the collected window on both threads, then replays its records.
+    /// Runs the collected window's chunks on both threads, then replays its records.
     func runWindow(_ worker: ParWorker) throws {
         // Nodes whose idleness the replay may read (pruneHealing, eligible): their value now, and tracked.
         for m in check.healing where running[m] {
@@ -181,7 +183,7 @@ extension Simulation {
         }
     }
 
-    /// One node-local event on its thread (the node-local half of `process`).
+    /// One node-local event on the thread that claimed its chunk (the node-local half of `process`).
     func parEvent(_ s: ParShard, _ i: Int, _ time: Int64, _ event: Event) throws {
         switch event {
         case .tick(_, let e):
@@ -203,7 +205,7 @@ extension Simulation {
         s.idleAfter.append(trackIdle[i] ? (nodes[i].pacingState?.inProgress == nil ? 1 : 2) : 0)
     }
 
-    /// `feed` on the node's thread: the policy runs, its effects are recorded or done node-locally.
+    /// `feed` for the node's chunk: the policy runs, its effects are recorded or done node-locally.
     func parFeed(_ s: ParShard, _ i: Int, _ input: CoreInput, _ now: Int64) throws {
         let effects = nodes[i].handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
         for effect in effects {
@@ -227,7 +229,7 @@ extension Simulation {
         }
     }
 
-    /// `receive` on the receiver's thread.
+    /// `receive` for the receiver's chunk.
     func parReceive(_ s: ParShard, _ i: Int, _ sent: SentDatagram, _ tag: UInt8, _ now: Int64) throws {
         guard running[i], ifaceRx(i) else { return }
         if tag != Tag.normal { s.injectedDelivered += 1 }

@@ -55,7 +55,7 @@ public final class Simulation<P: SimPolicy> {
     // `@exclusivity(unchecked)` on all mutable state: the serial engine never overlaps accesses to it, so
     // the runtime exclusivity checks of a class's stored properties are skipped. The per-node state the
     // parallel engine writes from two threads (`Simulation+Parallel.swift`) is in `FixedArray`s, never
-    // copied; each node's elements are written only by the thread that owns the node.
+    // copied; within a window each node's elements are written only by the thread that claimed its chunk.
     /// Each node's policy; valid only while `running[i]` (a crashed node's last value stays until its
     /// restart replaces it, and nothing reads it meanwhile). Not optional: unwrapping copied the value.
     @exclusivity(unchecked) var nodes: FixedArray<P>
