@@ -100,7 +100,7 @@ final class ParWorker: @unchecked Sendable {
             // through the gaps (the caller's pop and replay); nap when parked or after a long gap.
             spins += 1
             if parked.load(ordering: .relaxed) {
-                usleep(200)
+                usleep(1_000)
             } else if spins > 200_000 {
                 if spins > 210_000 { usleep(50) } else { sched_yield() }
             }

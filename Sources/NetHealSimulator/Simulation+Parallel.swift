@@ -61,11 +61,29 @@ final class ParShard: @unchecked Sendable {
 extension Simulation {
     /// The engine threads a run uses. 1 when asked, with the real signer (its memo is shared and
     /// counted), with a timeline, or without lookahead; 2 when asked, or by default for fleets of at
-    /// least 500 nodes on a machine with at least 2 CPUs.
+    /// least 500 nodes on a machine with at least 2 CPUs of which at least 1.5 were idle over the last
+    /// 100 ms (`idleCPUs`; when other work keeps the second core busy, two threads are slower).
     public static func engineThreads(scenario: Scenario, recordTimeline: Bool = false, requested: Int? = nil) -> Int {
         if requested == 1 || scenario.signer != .fast || recordTimeline || lookahead(scenario) <= 0 { return 1 }
         if let requested { return requested >= 2 ? 2 : 1 }
-        return scenario.fleetSize >= 500 && ProcessInfo.processInfo.activeProcessorCount >= 2 ? 2 : 1
+        guard scenario.fleetSize >= 500, ProcessInfo.processInfo.activeProcessorCount >= 2 else { return 1 }
+        return (idleCPUs() ?? 2) >= 1.5 ? 2 : 1
+    }
+
+    /// CPUs idle over the next 100 ms (from /proc/stat), nil when unknown.
+    static func idleCPUs() -> Double? {
+        func sample() -> (idle: Double, total: Double)? {
+            guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+                let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+            else { return nil }
+            let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+            guard v.count >= 5 else { return nil }
+            return (v[3] + v[4], v.prefix(8).reduce(0, +))
+        }
+        guard let a = sample() else { return nil }
+        usleep(100_000)
+        guard let b = sample(), b.total > a.total else { return nil }
+        return (b.idle - a.idle) / (b.total - a.total) * Double(ProcessInfo.processInfo.activeProcessorCount)
     }
 
     /// The smallest delay between an event and one it creates, over every link and node-local timer.
@@ -361,49 +379,61 @@ extension Simulation {
 
 /// Chooses, stretch by stretch, whether windows run on two threads or serially, by timing both: on a
 /// shared machine the second core may be busy, and then the serial path is faster. Either path gives
-/// the same results, so the choice changes only speed. A cycle times 2,048 windows each way, then runs
-/// the faster way for 8 × 2,048 windows.
+/// the same results, so the choice changes only speed. A trial alternates the two ways every 256
+/// windows, 16 times (so both see the same load and the same phase of the scenario), then runs the
+/// faster way for 32,768 windows; two threads must be at least 5 % faster to be chosen.
 struct EngineGovernor {
     /// `NETHEAL_SIM_ENGINE_LOG=1`: each timing goes to standard error (for tuning; no effect on results).
     static let verbose = ProcessInfo.processInfo.environment["NETHEAL_SIM_ENGINE_LOG"] == "1"
     static func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     /// `NETHEAL_SIM_ENGINE_ADAPTIVE=0`: never time the serial path (every window of enough events on two threads).
     static let enabled = ProcessInfo.processInfo.environment["NETHEAL_SIM_ENGINE_ADAPTIVE"] != "0"
-    static let epochWindows = 2048
-    static let exploitEpochs = 8
+    static let trialWindows = 256
+    static let trialRounds = 16
+    static let runWindows = 32_768
+
     /// Windows currently run on two threads.
     private(set) var parallel = true
-    /// 0: timing two threads, 1: timing serial, 2: running the faster.
-    private var phase = 0
-    private var windowsLeft = epochWindows
+    private var trial = 0
+    private var windowsLeft = trialWindows
     private var events = 0
     private var start = ContinuousClock.now
-    private var parallelCost = 0.0
+    /// Nanoseconds and events so far in this trial: [serial, two threads].
+    private var spent = [0.0, 0.0]
+    private var counted = [0, 0]
 
     mutating func windowDone(events count: Int) {
         events += count
         windowsLeft -= 1
         guard windowsLeft <= 0 else { return }
-        let elapsed = ContinuousClock.now - start
-        let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-        let cost = ns / Double(max(1, events))
-        switch phase {
-        case 0:
-            parallelCost = cost
-            phase = 1
-            parallel = !Self.enabled
-            windowsLeft = Self.epochWindows
-        case 1:
-            phase = 2
-            parallel = parallelCost <= cost || !Self.enabled
-            if Self.verbose { Self.log("governor: two threads \(Int(parallelCost)) ns/event, serial \(Int(cost)) ns/event") }
-            windowsLeft = Self.epochWindows * Self.exploitEpochs
-        default:
-            phase = 0
-            parallel = true
-            windowsLeft = Self.epochWindows
+        let now = ContinuousClock.now
+        if trial < Self.trialRounds {
+            let elapsed = now - start
+            let k = parallel ? 1 : 0
+            spent[k] += Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+            counted[k] += events
+            trial += 1
+        } else {
+            trial = 0
+        }
+        if trial == 0 {
+            parallel = !parallel || !Self.enabled
+            windowsLeft = Self.trialWindows
+        } else if trial < Self.trialRounds {
+            parallel = !parallel || !Self.enabled
+            windowsLeft = Self.trialWindows
+        } else {
+            let serialCost = spent[0] / Double(max(1, counted[0]))
+            let parallelCost = spent[1] / Double(max(1, counted[1]))
+            parallel = parallelCost < 0.95 * serialCost || !Self.enabled
+            if Self.verbose {
+                Self.log("governor: two threads \(Int(parallelCost)) ns/event, serial \(Int(serialCost)) ns/event")
+            }
+            spent = [0, 0]
+            counted = [0, 0]
+            windowsLeft = Self.runWindows
         }
         events = 0
-        start = ContinuousClock.now
+        start = now
     }
 }
