@@ -48,7 +48,8 @@ public enum Bench {
     }
 
     /// Runs the cases and returns printable lines. `duration` overrides every case's simulated time.
-    public static func run(fast: Bool, sizes: [Int] = [100, 1000, 10000], duration: Duration? = nil) throws -> [String] {
+    /// `threads`: engine threads of every case (nil chooses per case, `Simulation.engineThreads`).
+    public static func run(fast: Bool, sizes: [Int] = [100, 1000, 10000], duration: Duration? = nil, threads: Int? = nil) throws -> [String] {
         var cases: [Case] = []
         for size in sizes {
             switch size {
@@ -65,9 +66,10 @@ public enum Bench {
         }
         var lines = ["bench: simulated node-seconds per wall second; peak RSS is the process high-water mark (VmHWM)"]
         for c in cases {
-            let m = try SimulatorSpeed.measure(size: c.size, fast: c.fast, duration: c.duration, seed: 1000)
+            let m = try SimulatorSpeed.measure(size: c.size, fast: c.fast, duration: c.duration, seed: 1000, threads: threads)
             let rss = peakRSSKiB().map { "\($0 / 1024) MiB" } ?? "n/a"
             lines.append("  \(c.size) nodes, \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "
+                + "engine \(m.threads == 1 ? "serial (1 thread)" : "window-parallel (\(m.threads) threads)"): "
                 + "\(String(format2: m.wallSeconds))s wall, simulated/wall \(String(format2: m.simulatedPerWall))×, "
                 + "\(Int(m.nodeSecondsPerSecond)) node-s/s, "
                 + "\(Int(Double(m.events) / m.wallSeconds)) events/s, peak RSS \(rss), violations \(m.violations)")

@@ -14,16 +14,19 @@ public enum PolicyKind: String, CaseIterable, Sendable {
 
 /// Runs scenarios with a chosen policy; turns crashes into results.
 public enum SimulationRunner {
-    /// Runs `scenario` under `policy`. Throws `SimulationCrash` (exit 3) on an internal error.
-    public static func run(_ scenario: Scenario, policy: PolicyKind = .netheal, timeline: Bool = false) throws -> SimulationResult {
+    /// Runs `scenario` under `policy`. Throws `SimulationCrash` (exit 3) on an internal error. `threads`:
+    /// engine threads (1 serial, 2 window-parallel, identical results); nil chooses (`Simulation.engineThreads`).
+    public static func run(
+        _ scenario: Scenario, policy: PolicyKind = .netheal, timeline: Bool = false, threads: Int? = nil
+    ) throws -> SimulationResult {
         let clock = ContinuousClock()
         let start = clock.now
         var result: SimulationResult
         switch policy {
-        case .netheal: result = try Simulation<NodeCore>(scenario: scenario, recordTimeline: timeline).run()
-        case .naive: result = try Simulation<NaivePolicy>(scenario: scenario, recordTimeline: timeline).run()
-        case .watchcat: result = try Simulation<WatchcatPolicy>(scenario: scenario, recordTimeline: timeline).run()
-        case .snr: result = try Simulation<SNRPolicy>(scenario: scenario, recordTimeline: timeline).run()
+        case .netheal: result = try Simulation<NodeCore>(scenario: scenario, recordTimeline: timeline, threads: threads).run()
+        case .naive: result = try Simulation<NaivePolicy>(scenario: scenario, recordTimeline: timeline, threads: threads).run()
+        case .watchcat: result = try Simulation<WatchcatPolicy>(scenario: scenario, recordTimeline: timeline, threads: threads).run()
+        case .snr: result = try Simulation<SNRPolicy>(scenario: scenario, recordTimeline: timeline, threads: threads).run()
         }
         let elapsed = clock.now - start
         result.wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

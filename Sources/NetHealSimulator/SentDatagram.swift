@@ -1,4 +1,5 @@
 import NetHealCore
+import Synchronization
 import NetHealWire
 
 /// One datagram as sent, shared by every delivery of it (recipients, duplicates, replays).
@@ -9,8 +10,10 @@ import NetHealWire
 /// too: for a datagram the simulator encoded they are the encoder's signed view of the sender and the
 /// signed views it relayed (the very bytes of the datagram, so the very views a decode gives); bytes
 /// injected by a fault are decoded. Everything is immutable after init (no access checks on the hot
-/// path) except `knownValid`. Not thread-safe: one simulation runs on one thread.
-final class SentDatagram {
+/// path) except the `knownValid` cache, an atomic: the two threads of the parallel engine
+/// (`Simulation+Parallel.swift`) may deliver the same datagram at once. A lost update of the cache
+/// only costs a repeated (pure, uncounted) verification, never a different answer.
+final class SentDatagram: @unchecked Sendable {
     /// The datagram's bytes.
     let bytes: [UInt8]
     /// The parse, or nil when the bytes are structurally invalid (then `error`).
@@ -23,7 +26,17 @@ final class SentDatagram {
     let senderReach: ReachabilityView
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
-    @exclusivity(unchecked) var knownValid: UInt64 = 0
+    private let knownBits = Atomic<UInt64>(0)
+
+    /// The cached verification bits (relaxed: a plain load on x86-64 and arm64).
+    @inline(__always)
+    var knownValid: UInt64 { knownBits.load(ordering: .relaxed) }
+
+    /// Adds `bits` to the cache (no-op when nothing new).
+    @inline(__always)
+    func learnValid(_ bits: UInt64, had old: UInt64) {
+        if bits != old { knownBits.bitwiseOr(bits, ordering: .relaxed) }
+    }
 
     /// Bytes injected by a fault: every view is decoded from them.
     convenience init(_ bytes: [UInt8], decoder: DatagramDecoder) {

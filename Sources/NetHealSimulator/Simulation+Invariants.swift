@@ -10,11 +10,12 @@ struct CheckerState {
     /// Nodes whose heal may still be running or settling.
     var healing: [Int] = []
     /// Per receiver, the highest version accepted from each origin in the current process (lazily
-    /// sized; full mesh).
-    var lastAccepted: [[ViewVersion]]
+    /// sized; full mesh). Never copied: the parallel engine's threads write their own receivers' rows.
+    var lastAccepted: FixedArray<[ViewVersion]>
     /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: a slot per
-    /// neighbour, so that 10,000 nodes do not need 10,000² versions (1.6 GB).
-    var lastAcceptedSparse: AcceptedVersions
+    /// neighbour, so that 10,000 nodes do not need 10,000² versions (1.6 GB). One table per engine thread:
+    /// receiver `i`'s row is in table `owner(i)` (`Simulation.owner`), so each thread writes only its own.
+    var lastAcceptedSparse: FixedArray<AcceptedVersions>
     var restarted: [Bool]
     var lastRestart: [Int64]
     var firstWedgeAt: [Int64?]
@@ -22,11 +23,11 @@ struct CheckerState {
     /// The node's interface could send when its latest heal started (so peers can have seen it healing).
     var announcedHeal: [Bool]
 
-    init(n: Int, graph: NeighborGraph) {
+    init(n: Int, graph: NeighborGraph, shards: Int) {
         lastProbeAnswered = Array(repeating: false, count: n)
         healStarts = Array(repeating: [], count: n)
-        lastAccepted = Array(repeating: [], count: n)
-        lastAcceptedSparse = AcceptedVersions(graph: graph, count: n)
+        lastAccepted = FixedArray(repeating: [], count: n)
+        lastAcceptedSparse = FixedArray(repeating: AcceptedVersions(graph: graph, count: n), count: shards)
         restarted = Array(repeating: false, count: n)
         lastRestart = Array(repeating: Int64.min / 2, count: n)
         firstWedgeAt = Array(repeating: nil, count: n)
@@ -160,7 +161,7 @@ extension Simulation {
     func pruneHealing() {
         check.healing.removeAll { m in
             guard running[m] else { return false }
-            return nodes[m].pacingState?.inProgress == nil && !healDown[m]
+            return pacingIdle(m) && !healDown[m]
         }
     }
 
@@ -174,7 +175,7 @@ extension Simulation {
     func onRestarted(_ i: Int) {
         check.lastProbeAnswered[i] = false
         check.lastAccepted[i] = []
-        if !graph.isFullMesh { check.lastAcceptedSparse.reset(i) }
+        if !graph.isFullMesh { check.lastAcceptedSparse[owner(i)].reset(i) }
         check.restarted[i] = true
         check.lastRestart[i] = now
     }
@@ -205,12 +206,25 @@ extension Simulation {
     // MARK: Safety: accepted datagrams
 
     func onAccepted(receiver i: Int, _ sent: SentDatagram, _ accepted: AcceptedViews, tag: UInt8) {
+        var counts = (injected: 0, afterRestart: 0)
+        recordAccepted(receiver: i, sent, accepted, tag: tag, counts: &counts) { violate($0, i, $1) }
+        result.injectedAccepted += counts.injected
+        result.acceptedAfterRestart += counts.afterRestart
+    }
+
+    /// The checks of an accepted datagram. Touches only receiver `i`'s rows of the checker (so the
+    /// parallel engine runs it on `i`'s thread); counts go to `counts`, violations to `violation`.
+    @inline(__always)
+    func recordAccepted(
+        receiver i: Int, _ sent: SentDatagram, _ accepted: AcceptedViews, tag: UInt8, counts: inout (injected: Int, afterRestart: Int),
+        violation: (Violation.Kind, String) -> Void
+    ) {
         if tag == Tag.forged {
-            violate(.safety, i, "accepted a datagram forged by a non-member claiming \(Scenario.nodeName(sent.origin(0).int))")
+            violation(.safety, "accepted a datagram forged by a non-member claiming \(Scenario.nodeName(sent.origin(0).int))")
         }
         if tag != Tag.normal {
-            result.injectedAccepted += 1
-            if check.restarted[i] { result.acceptedAfterRestart += 1 }
+            counts.injected += 1
+            if check.restarted[i] { counts.afterRestart += 1 }
         }
         if check.lastAccepted[i].isEmpty, graph.isFullMesh {
             check.lastAccepted[i] = Array(repeating: ViewVersion(incarnation: 0, sequence: 0), count: n)
@@ -220,22 +234,23 @@ extension Simulation {
         while rest != 0 {
             let k = rest.trailingZeroBitCount
             rest &= rest - 1
-            accept(receiver: i, sent.origin(k).int, sent.version(k))
+            accept(receiver: i, sent.origin(k).int, sent.version(k), violation)
         }
     }
 
-    private func accept(receiver i: Int, _ o: Int, _ version: ViewVersion) {
-        if o == i { violate(.safety, i, "accepted its own view back") }
+    @inline(__always)
+    private func accept(receiver i: Int, _ o: Int, _ version: ViewVersion, _ violation: (Violation.Kind, String) -> Void) {
+        if o == i { violation(.safety, "accepted its own view back") }
         if graph.isFullMesh {
             let last = check.lastAccepted[i][o]
             if version <= last {
-                violate(.safety, i, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
+                violation(.safety, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
                     + " \(last) already accepted (replay)")
             } else {
                 check.lastAccepted[i][o] = version
             }
-        } else if let last = check.lastAcceptedSparse.raise(i, o, to: version) {
-            violate(.safety, i, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
+        } else if let last = check.lastAcceptedSparse[owner(i)].raise(i, o, to: version) {
+            violation(.safety, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
                 + " \(last) already accepted (replay)")
         }
     }
@@ -303,7 +318,7 @@ extension Simulation {
     /// pacing allows one, no other heal is in progress, and (tx wedge) a quorum of healthy accusers can reach it.
     func eligible(_ o: inout Obligation) -> Bool {
         let i = o.node
-        guard running[i], nodes[i].pacingState?.inProgress == nil, !healDown[i] else { return false }
+        guard running[i], pacingIdle(i), !healDown[i] else { return false }
         if let last = check.healStarts[i].last, now - last < settings.minHealInterval.nanosecondsClamped { return false }
         let window = settings.healBudgetWindow.nanosecondsClamped
         if check.healStarts[i].filter({ $0 > now - window }).count >= settings.maxHealsPerWindow { return false }

@@ -22,7 +22,14 @@ struct LinkRule {
 /// The simulated network: sending signed datagrams, partitions, loss, duplication, reordering.
 extension Simulation {
     func send(_ i: Int, _ content: ViewContent, to targets: [MemberIndex], relay: [MemberIndex]) throws {
-        guard ifaceTx(i) else { return }
+        guard let sent = try makeDatagram(i, content, relay: relay, now: now) else { return }
+        for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
+    }
+
+    /// Node `i`'s signed datagram of `content` relaying `relay`, at `now`; nil when its interface cannot
+    /// send. Touches only node `i`'s state (the parallel engine calls it on `i`'s thread).
+    func makeDatagram(_ i: Int, _ content: ViewContent, relay: [MemberIndex], now: Int64) throws -> SentDatagram? {
+        guard ifaceTx(i) else { return nil }
         sequence[i] += 1
         let wall = UInt64(1_700_000_000_000 + now / 1_000_000 + skewMillis[i])
         let view = content.view(
@@ -42,8 +49,7 @@ extension Simulation {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
         if capturesSent[i] { capture(i, datagram.bytes) }
-        let sent = SentDatagram(datagram, relayed: relayed, decoder: decoder)
-        for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
+        return SentDatagram(datagram, relayed: relayed, decoder: decoder)
     }
 
     /// One datagram on the link i → t: partition, loss, latency, reordering, duplication.

@@ -20,14 +20,7 @@ extension Simulation {
                 startProbe(i)
             case .cycleInterface(let order):
                 mix(12, i, UInt64(order.step))
-                healOrdered(i, order, dryRun: false)
-                queue.push(at: now + Self.actionStartDelay, .healDown(i))
-                queue.push(at: now + Self.actionStartDelay + scenario.healDuration.nanosecondsClamped,
-                    .healUp(i, epoch: epoch[i]))
-                if let after = crashArmed[i] {
-                    crashArmed[i] = nil
-                    queue.push(at: now + 500_000_000, .crash(i, restartAfter: after))
-                }
+                cycleOrdered(i, order)
             case .wouldHeal(let order):
                 mix(13, i)
                 healOrdered(i, order, dryRun: true)
@@ -39,6 +32,18 @@ extension Simulation {
                 mix(15, i, UInt64(record.state.rawValue))
                 checkRecord(i, record)
             }
+        }
+    }
+
+    /// A `cycleInterface` effect of node `i`: the heal is recorded and checked, its action scheduled.
+    func cycleOrdered(_ i: Int, _ order: HealOrder) {
+        healOrdered(i, order, dryRun: false)
+        queue.push(at: now + Self.actionStartDelay, .healDown(i))
+        queue.push(at: now + Self.actionStartDelay + scenario.healDuration.nanosecondsClamped,
+            .healUp(i, epoch: epoch[i]))
+        if let after = crashArmed[i] {
+            crashArmed[i] = nil
+            queue.push(at: now + 500_000_000, .crash(i, restartAfter: after))
         }
     }
 
@@ -142,7 +147,8 @@ extension Simulation {
             return
         }
         // The fast stand-in's verification is pure and not counted: its answer is shared by the recipients.
-        var known: UInt64 = verifier == nil ? sent.knownValid : 0
+        let old: UInt64 = verifier == nil ? sent.knownValid : 0
+        var known = old
         let local = Instant(nanoseconds: now &+ monoOffset[i])
         // The agent's relay skip rule: the receiving node's policy judges, on its own clock (a
         // non-escaping closure: no judge type to instantiate per delivery).
@@ -152,7 +158,7 @@ extension Simulation {
                 origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
                 reachOfMe: summary.reachOfReceiver, now: local)
         }
-        if verifier == nil { sent.knownValid = known }
+        if verifier == nil { sent.learnValid(known, had: old) }
         switch outcome {
         case .failure(let error):
             reject(i, error)
@@ -196,9 +202,9 @@ extension Simulation {
     /// Sender `i`'s captured datagrams, oldest first.
     func capturedPool(_ i: Int) -> [[UInt8]] {
         let base = i * Self.capturedCapacity
-        if capturedCount[i] < Self.capturedCapacity { return Array(capturedRing[base..<(base + capturedCount[i])]) }
+        if capturedCount[i] < Self.capturedCapacity { return (base..<(base + capturedCount[i])).map { capturedRing[$0] } }
         let next = base + capturedNext[i]
-        return Array(capturedRing[next..<(base + Self.capturedCapacity)] + capturedRing[base..<next])
+        return (next..<(base + Self.capturedCapacity)).map { capturedRing[$0] } + (base..<next).map { capturedRing[$0] }
     }
 
     /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.

@@ -52,16 +52,18 @@ public final class Simulation<P: SimPolicy> {
     /// `Self.probeResults`, indexed by outcome.
     let probeTable = Simulation.probeResults
 
-    // `@exclusivity(unchecked)` on all mutable state: one simulation runs on one thread and never overlaps
-    // accesses to it, so the runtime exclusivity checks of a class's stored properties are skipped.
+    // `@exclusivity(unchecked)` on all mutable state: the serial engine never overlaps accesses to it, so
+    // the runtime exclusivity checks of a class's stored properties are skipped. The per-node state the
+    // parallel engine writes from two threads (`Simulation+Parallel.swift`) is in `FixedArray`s, never
+    // copied; within a window each node's elements are written only by the thread that claimed its chunk.
     /// Each node's policy; valid only while `running[i]` (a crashed node's last value stays until its
     /// restart replaces it, and nothing reads it meanwhile). Not optional: unwrapping copied the value.
-    @exclusivity(unchecked) var nodes: [P]
+    @exclusivity(unchecked) var nodes: FixedArray<P>
     /// The node's agent is up (not crashed).
     @exclusivity(unchecked) var running: [Bool]
-    @exclusivity(unchecked) var watermarks: [ViewWatermarks]
+    @exclusivity(unchecked) var watermarks: FixedArray<ViewWatermarks>
     @exclusivity(unchecked) var incarnation: [UInt64]
-    @exclusivity(unchecked) var sequence: [UInt64]
+    @exclusivity(unchecked) var sequence: FixedArray<UInt64>
     @exclusivity(unchecked) var epoch: [UInt32]
     @exclusivity(unchecked) var monoOffset: [Int64]
     @exclusivity(unchecked) var skewMillis: [Int64]
@@ -69,19 +71,19 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
     /// Flat, `recentCapacity` slots per node: the datagram whose sender's view is kept, its origin.
-    @exclusivity(unchecked) var recentSent: [SentDatagram?]
-    @exclusivity(unchecked) var recentOrigins: [UInt16]
-    @exclusivity(unchecked) var recentCount: [Int]
-    @exclusivity(unchecked) var recentCursor: [Int]
+    @exclusivity(unchecked) var recentSent: FixedArray<SentDatagram?>
+    @exclusivity(unchecked) var recentOrigins: FixedArray<UInt16>
+    @exclusivity(unchecked) var recentCount: FixedArray<Int>
+    @exclusivity(unchecked) var recentCursor: FixedArray<Int>
     /// Per sender: its last `capturedCapacity` datagrams as sent (for replay injection), a ring of
     /// `capturedCapacity` slots per sender; `capturedPool` gives them oldest first.
     /// Per sender: its datagrams are captured. Every sender in a full mesh (small fleets: the captures
     /// are there to inspect); in neighbourhood mode only the senders a replay fault replays (nothing else
     /// reads them, and keeping every datagram of thousands of senders costs time).
     let capturesSent: [Bool]
-    @exclusivity(unchecked) var capturedRing: [[UInt8]]
-    @exclusivity(unchecked) var capturedCount: [Int]
-    @exclusivity(unchecked) var capturedNext: [Int]
+    @exclusivity(unchecked) var capturedRing: FixedArray<[UInt8]>
+    @exclusivity(unchecked) var capturedCount: FixedArray<Int>
+    @exclusivity(unchecked) var capturedNext: FixedArray<Int>
     @exclusivity(unchecked) var crashArmed: [Int64?]
 
     // Ground truth.
@@ -113,9 +115,53 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     @exclusivity(unchecked) var lastState: [DecisionState]
 
+    /// Engine threads: 1 serial, 2 window-parallel (`Simulation+Parallel.swift`).
+    public let threads: Int
+    /// The parallel engine's window (ns): no event creates another less than this far ahead.
+    let lookahead: Int64
+    /// Chunks of a window (a power of two; 1 with one thread): node `i` is in chunk `owner(i)`.
+    let chunkCount: Int
+    /// Per chunk of the parallel engine's window: its recorded effects (index = `owner(i)`).
+    let shards: [ParShard]
+    /// Node `i`'s `pacingState.inProgress == nil` is recorded after each of its events (parallel engine).
+    @exclusivity(unchecked) var trackIdle: FixedArray<Bool>
+    /// While replaying a window: node `i`'s `pacingState.inProgress == nil` as of the replay point.
+    @exclusivity(unchecked) var replayIdle: [Bool]
+    @exclusivity(unchecked) var replaying = false
+    /// Windows with fewer events run serially (the handshake would cost more than it saves); tests set 1.
+    @exclusivity(unchecked) var parallelMinimum = 4
+    /// Time both engines now and then and use the faster (`EngineGovernor`); tests turn it off.
+    @exclusivity(unchecked) var adaptive = true
+    @exclusivity(unchecked) var governor = EngineGovernor()
+    /// Windows the parallel engine ran on both threads (tests check the parallel path ran).
+    @exclusivity(unchecked) var parallelWindows = 0
+    /// The parallel engine's window: its events in queue order.
+    @exclusivity(unchecked) var window: [(time: Int64, event: Event)] = []
+
+    deinit {
+        nodes.release()
+        watermarks.release()
+        sequence.release()
+        recentSent.release()
+        recentOrigins.release()
+        recentCount.release()
+        recentCursor.release()
+        capturedRing.release()
+        capturedCount.release()
+        capturedNext.release()
+        trackIdle.release()
+        check.lastAccepted.release()
+        check.lastAcceptedSparse.release()
+    }
+
     /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
-    public init(scenario: Scenario, recordTimeline: Bool = false) throws {
+    /// `threads` is 1 (the serial engine) or 2 (the window-parallel engine, same results); nil chooses
+    /// (`Simulation.engineThreads`).
+    public init(scenario: Scenario, recordTimeline: Bool = false, threads: Int? = nil) throws {
         self.scenario = scenario
+        let threadCount = Self.engineThreads(scenario: scenario, recordTimeline: recordTimeline, requested: threads)
+        self.threads = threadCount
+        lookahead = Self.lookahead(scenario)
         settings = scenario.settings
         n = scenario.fleetSize
         tick = scenario.effectiveTick.nanosecondsClamped
@@ -174,7 +220,7 @@ public final class Simulation<P: SimPolicy> {
             verifier = nil
             decoder = DatagramDecoder(roster: roster, verifier: FastStandInVerifier())
         }
-        nodes = []
+        var nodes: [P] = []
         nodes.reserveCapacity(n)
         running = Array(repeating: true, count: n)
         monoOffset = []
@@ -185,30 +231,32 @@ public final class Simulation<P: SimPolicy> {
             // Each node's monotonic clock has its own origin (0 … ~11 days): instants never cross nodes.
             monoOffset.append(Int64(nodeRng.next() % 1_000_000_000_000_000))
         }
+        self.nodes = FixedArray(nodes)
+        nodes = []
         let size = n
-        watermarks = (0..<size).map { [graph] i in
+        watermarks = FixedArray((0..<size).map { [graph] i in
             var w = graph.isFullMesh ? ViewWatermarks(memberCount: size) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
             w.pin(MemberIndex(i))
             return w
-        }
+        })
         incarnation = Array(repeating: 1, count: n)
-        sequence = Array(repeating: 0, count: n)
+        sequence = FixedArray(repeating: 0, count: n)
         epoch = Array(repeating: 0, count: n)
         skewMillis = Array(repeating: 0, count: n)
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
-        recentSent = Array(repeating: nil, count: n * Self.recentCapacity)
-        recentOrigins = Array(repeating: 0, count: n * Self.recentCapacity)
-        recentCount = Array(repeating: 0, count: n)
-        recentCursor = Array(repeating: 0, count: n)
+        recentSent = FixedArray(repeating: nil, count: n * Self.recentCapacity)
+        recentOrigins = FixedArray(repeating: 0, count: n * Self.recentCapacity)
+        recentCount = FixedArray(repeating: 0, count: n)
+        recentCursor = FixedArray(repeating: 0, count: n)
         var captures = [Bool](repeating: graph.isFullMesh, count: n)
         for f in scenario.faults {
             if case .replay(let from, _, _, _) = f.fault { for m in from.members where m < n { captures[m] = true } }
         }
         capturesSent = captures
-        capturedRing = Array(repeating: [], count: n * Self.capturedCapacity)
-        capturedCount = Array(repeating: 0, count: n)
-        capturedNext = Array(repeating: 0, count: n)
+        capturedRing = FixedArray(repeating: [], count: n * Self.capturedCapacity)
+        capturedCount = FixedArray(repeating: 0, count: n)
+        capturedNext = FixedArray(repeating: 0, count: n)
         crashArmed = Array(repeating: nil, count: n)
         wedge = Array(repeating: 0, count: n)
         wedgeSince = Array(repeating: nil, count: n)
@@ -222,7 +270,11 @@ public final class Simulation<P: SimPolicy> {
         ifaceBrokenSince = Array(repeating: 0, count: n)
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
-        check = CheckerState(n: n, graph: graph)
+        chunkCount = Self.chunkCount(nodes: n, threads: threadCount)
+        check = CheckerState(n: n, graph: graph, shards: chunkCount)
+        trackIdle = FixedArray(repeating: false, count: n)
+        replayIdle = Array(repeating: true, count: n)
+        shards = (0..<chunkCount).map { _ in ParShard() }
         lastState = Array(repeating: .starting, count: n)
         result = SimulationResult(
             scenario: scenario.name, source: scenario.source, seed: scenario.seed, policy: P.policyName,
@@ -236,7 +288,11 @@ public final class Simulation<P: SimPolicy> {
 
     /// Runs to the scenario's end, checking invariants after every event, then the expectations.
     public func run() throws -> SimulationResult {
-        try advance(to: scenario.duration.nanosecondsClamped)
+        if threads > 1 {
+            try advanceParallel(to: scenario.duration.nanosecondsClamped)
+        } else {
+            try advance(to: scenario.duration.nanosecondsClamped)
+        }
         finish()
         return result
     }
