@@ -26,6 +26,16 @@ public struct FastStandInSigner: ViewSigner {
 
     public func sign(_ message: ArraySlice<UInt8>) -> [UInt8] { Self.tag(message, publicKey) }
 
+    /// `sign(bytes[...])` written straight onto the end of `bytes` (the same 64 bytes, no tag array).
+    public func appendSignature(to bytes: inout [UInt8]) -> Int {
+        var rng = SplitMix64(seed: Self.digest(bytes[...], publicKey))
+        for _ in 0..<8 {
+            let w = rng.next()
+            for s in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(s * 8))) }
+        }
+        return 64
+    }
+
     static func tag(_ message: ArraySlice<UInt8>, _ key: [UInt8]) -> [UInt8] {
         let h = digest(message, key)
         return [UInt8](unsafeUninitializedCapacity: 64) { buffer, count in
