@@ -29,9 +29,11 @@ public struct FastStandInSigner: ViewSigner {
     /// `sign(bytes[...])` written straight onto the end of `bytes` (the same 64 bytes, no tag array).
     public func appendSignature(to bytes: inout [UInt8]) -> Int {
         var rng = SplitMix64(seed: Self.digest(bytes[...], publicKey))
-        for _ in 0..<8 {
-            let w = rng.next()
-            for s in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: w >> UInt64(s * 8))) }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 64))
+        bytes.withUnsafeMutableBytes { raw in
+            // Word k's bytes least significant first: what `tag` writes byte by byte.
+            for k in 0..<8 { raw.storeBytes(of: rng.next().littleEndian, toByteOffset: start + k * 8, as: UInt64.self) }
         }
         return 64
     }
