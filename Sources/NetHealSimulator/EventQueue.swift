@@ -2,12 +2,12 @@
 /// (a strictly increasing sequence number), so a run never depends on heap internals: (time, seq) is a
 /// total order, and any correct heap pops the same sequence.
 ///
-/// A 4-ary heap (shallower than a binary one: fewer cache lines touched per pop), sifted by moving a
-/// hole rather than swapping (raw moves: no reference counting of payloads while sifting), beside an
-/// in-order lane: entries pushed with `pushInOrder` whose time is not earlier than the lane's last
-/// wait in a plain FIFO (the periodic ticks of every node: most of the pending events, kept out of the
-/// heap). Both hold entries in (time, seq) order, and `pop` takes the smaller head, so the order is
-/// exactly that of one heap.
+/// A 4-ary heap of 16-byte keys (time, then the sequence number with the payload's slot in its low
+/// bits: four children share one cache line, and sifting moves no payload), the payloads waiting in
+/// a slab of reused slots; beside it an in-order lane: entries pushed with `pushInOrder` whose time is
+/// not earlier than the lane's last wait in a plain FIFO (the periodic ticks of every node: most of
+/// the pending events, kept out of the heap). Both hold entries in (time, seq) order, and `pop` takes
+/// the smaller head, so the order is exactly that of one heap.
 struct EventQueue<Payload> {
     struct Entry {
         var time: Int64
@@ -15,7 +15,18 @@ struct EventQueue<Payload> {
         var payload: Payload
     }
 
-    private var heap: [Entry] = []
+    /// A heap key: `packed` is `seq << slotBits | slot`; sequence numbers are unique, so (time, packed)
+    /// orders exactly as (time, seq).
+    struct Key {
+        var time: Int64
+        var packed: UInt64
+    }
+
+    static var slotBits: UInt64 { 24 }
+    private var heap: [Key] = []
+    /// The heap's payloads by slot; nil = free (its index is in `freeSlots`).
+    private var slab: [Payload?] = []
+    private var freeSlots: [UInt32] = []
     private var nextSeq: UInt64 = 0
     /// The in-order lane: entries `laneHead...` are queued, ascending by (time, seq); a popped entry's
     /// payload is moved out (nil) at once, its key stays until the lane is compacted.
@@ -23,13 +34,16 @@ struct EventQueue<Payload> {
     private var lanePayloads: [Payload?] = []
     private var laneHead = 0
 
-    init() { heap.reserveCapacity(1024) }
+    init() {
+        heap.reserveCapacity(1024)
+        slab.reserveCapacity(1024)
+        freeSlots.reserveCapacity(1024)
+    }
 
     var count: Int { heap.count + laneKeys.count - laneHead }
     var isEmpty: Bool { heap.isEmpty && laneHead == laneKeys.count }
     var peekTime: Int64? {
-        // The heap's first time read in place (`heap.first` copied the entry, payload included).
-        let h = heap.withUnsafeBufferPointer { $0.isEmpty ? nil : $0[0].time }
+        let h = heap.first?.time
         guard laneHead < laneKeys.count else { return h }
         let t = laneKeys[laneHead].time
         guard let h else { return t }
@@ -63,7 +77,7 @@ struct EventQueue<Payload> {
         if laneHead < laneKeys.count {
             let head = laneKeys[laneHead]
             let rootFirst = heap.withUnsafeBufferPointer { h in
-                h.isEmpty ? false : h[0].time != head.time ? h[0].time < head.time : h[0].seq < head.seq
+                h.isEmpty ? false : h[0].time != head.time ? h[0].time < head.time : h[0].packed >> Self.slotBits < head.seq
             }
             if rootFirst { return popHeap() }
             let payload = lanePayloads[laneHead].take()!
@@ -74,62 +88,65 @@ struct EventQueue<Payload> {
     }
 
     @inline(__always)
-    private static func less(_ time: Int64, _ seq: UInt64, than b: UnsafeMutablePointer<Entry>) -> Bool {
-        time != b.pointee.time ? time < b.pointee.time : seq < b.pointee.seq
-    }
-
-    @inline(__always)
-    private static func less(_ a: UnsafeMutablePointer<Entry>, than b: UnsafeMutablePointer<Entry>) -> Bool {
-        less(a.pointee.time, a.pointee.seq, than: b)
+    private static func less(_ a: Key, _ b: Key) -> Bool {
+        a.time != b.time ? a.time < b.time : a.packed < b.packed
     }
 
     mutating func push(at time: Int64, _ payload: Payload) {
         let seq = nextSeq
         nextSeq &+= 1
-        heap.append(Entry(time: time, seq: seq, payload: payload))
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = Int(free)
+            slab[slot] = payload
+        } else {
+            slot = slab.count
+            slab.append(payload)
+        }
+        precondition(seq < 1 << (64 - Self.slotBits) && slot < 1 << Self.slotBits, "event queue capacity exceeded")
+        let key = Key(time: time, packed: seq << Self.slotBits | UInt64(slot))
+        heap.append(key)
         heap.withUnsafeMutableBufferPointer { h in
-            // The new entry leaves a hole at the end; parents move down into it until its place is found.
-            let base = h.baseAddress!
+            // The new key leaves a hole at the end; parents move down into it until its place is found.
             var i = h.count - 1
-            let item = (base + i).move()
             while i > 0 {
                 let parent = (i - 1) >> 2
-                guard Self.less(time, seq, than: base + parent) else { break }
-                (base + i).moveInitialize(from: base + parent, count: 1)
+                guard Self.less(key, h[parent]) else { break }
+                h[i] = h[parent]
                 i = parent
             }
-            (base + i).initialize(to: item)
+            h[i] = key
         }
     }
 
     private mutating func popHeap() -> Entry? {
-        guard !heap.isEmpty else { return nil }
-        if heap.count == 1 { return heap.removeLast() }
+        guard let top = heap.first else { return nil }
         let last = heap.removeLast()
-        var top: Entry?
-        heap.withUnsafeMutableBufferPointer { h in
-            // The root leaves a hole; the smallest child moves up into it until `last` fits there.
-            let base = h.baseAddress!
-            let n = h.count
-            top = base.move()
-            var i = 0
-            while true {
-                let first = 4 * i + 1
-                guard first < n else { break }
-                var m = first
-                let end = min(first + 4, n)
-                var c = first + 1
-                while c < end {
-                    if Self.less(base + c, than: base + m) { m = c }
-                    c += 1
+        if !heap.isEmpty {
+            heap.withUnsafeMutableBufferPointer { h in
+                // The root leaves a hole; the smallest child moves up into it until `last` fits there.
+                let n = h.count
+                var i = 0
+                while true {
+                    let first = 4 * i + 1
+                    guard first < n else { break }
+                    var m = first
+                    let end = min(first + 4, n)
+                    var c = first + 1
+                    while c < end {
+                        if Self.less(h[c], h[m]) { m = c }
+                        c += 1
+                    }
+                    guard Self.less(h[m], last) else { break }
+                    h[i] = h[m]
+                    i = m
                 }
-                let child = base + m
-                guard child.pointee.time != last.time ? child.pointee.time < last.time : child.pointee.seq < last.seq else { break }
-                (base + i).moveInitialize(from: base + m, count: 1)
-                i = m
+                h[i] = last
             }
-            (base + i).initialize(to: last)
         }
-        return top
+        let slot = Int(top.packed & (1 << Self.slotBits - 1))
+        let payload = slab[slot].take()!
+        freeSlots.append(UInt32(slot))
+        return Entry(time: top.time, seq: top.packed >> Self.slotBits, payload: payload)
     }
 }

@@ -26,6 +26,18 @@ public struct FastStandInSigner: ViewSigner {
 
     public func sign(_ message: ArraySlice<UInt8>) -> [UInt8] { Self.tag(message, publicKey) }
 
+    /// `sign(bytes[...])` written straight onto the end of `bytes` (the same 64 bytes, no tag array).
+    public func appendSignature(to bytes: inout [UInt8]) -> Int {
+        var rng = SplitMix64(seed: Self.digest(bytes[...], publicKey))
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 64))
+        bytes.withUnsafeMutableBytes { raw in
+            // Word k's bytes least significant first: what `tag` writes byte by byte.
+            for k in 0..<8 { raw.storeBytes(of: rng.next().littleEndian, toByteOffset: start + k * 8, as: UInt64.self) }
+        }
+        return 64
+    }
+
     static func tag(_ message: ArraySlice<UInt8>, _ key: [UInt8]) -> [UInt8] {
         let h = digest(message, key)
         return [UInt8](unsafeUninitializedCapacity: 64) { buffer, count in

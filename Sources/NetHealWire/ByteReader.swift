@@ -13,27 +13,31 @@ struct ByteReader {
     /// Bytes not read yet.
     var remaining: Int { raw.count - offset }
 
+    @inline(__always)
     mutating func u8() -> UInt8? {
         guard remaining >= 1 else { return nil }
         defer { offset += 1 }
         return raw[offset]
     }
 
+    @inline(__always)
     mutating func u16() -> UInt16? {
         guard remaining >= 2 else { return nil }
         defer { offset += 2 }
         return UInt16(raw[offset]) << 8 | UInt16(raw[offset + 1])
     }
 
+    /// Eight bytes, most significant first (one unaligned load).
+    @inline(__always)
     mutating func u64() -> UInt64? {
         guard remaining >= 8 else { return nil }
-        var value: UInt64 = 0
-        for i in offset..<(offset + 8) { value = value << 8 | UInt64(raw[i]) }
+        let value = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
         offset += 8
         return value
     }
 
     /// Skips `count` bytes and returns the offset where they start, or nil when fewer remain.
+    @inline(__always)
     mutating func skip(_ count: Int) -> Int? {
         guard count >= 0, remaining >= count else { return nil }
         defer { offset += count }

@@ -6,19 +6,52 @@ import NetHealCore
 ///
 /// One parse can be shared by every receiver of the same bytes (the simulator delivers one sent
 /// datagram to many members); `accept` gives each the same result `decode` would.
-public struct ParsedDatagram: Sendable {
+public struct ParsedDatagram: @unchecked Sendable {
+    /// The parse, immutable once made and shared by every copy (a copy retains one object): the bytes
+    /// and views in the object's header, the views' fixed fields tail-allocated after them. Never
+    /// written after `parse` returns, hence `@unchecked Sendable` (a `ManagedBuffer` is not `Sendable`).
+    let storage: ParsedStorage
+
     /// The datagram's bytes.
-    let bytes: ArraySlice<UInt8>
-    /// The fixed fields of each view, in datagram order.
-    let headers: [DatagramDecoder.Header]
+    var bytes: ArraySlice<UInt8> { storage.header.bytes }
     /// Every view materialised, in datagram order, when `parse` was asked to; else empty (then
     /// `accept` materialises only the views it accepts). Not verified: trust only what `accept` returns.
-    public internal(set) var views: [SignedView]
+    public var views: [SignedView] { storage.header.views }
 
     /// The number of views in the datagram (the sender's first).
-    public var viewCount: Int { headers.count }
+    public var viewCount: Int { storage.header.count }
     /// The origin of each view, in datagram order.
-    public var origins: [MemberIndex] { headers.map(\.origin) }
+    public var origins: [MemberIndex] { withHeaders { $0.map(\.origin) } }
+
+    /// The fixed fields of each view, in datagram order (valid during `body` only).
+    func withHeaders<R>(_ body: (UnsafeBufferPointer<DatagramDecoder.Header>) throws -> R) rethrows -> R {
+        let count = storage.header.count
+        return try storage.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: count)) }
+    }
+
+    /// The fixed fields of view `index` (datagram order).
+    func header(_ index: Int) -> DatagramDecoder.Header {
+        withHeaders { $0[index] }
+    }
+}
+
+/// What a `ParsedDatagram` holds besides its views' fixed fields.
+struct ParsedFixed {
+    var bytes: ArraySlice<UInt8>
+    var views: [SignedView]
+    /// Headers initialised so far (all of them once the parse succeeded).
+    var count: Int
+}
+
+/// One allocation per parse: `ParsedFixed`, then the headers. Written only while `parse` makes it,
+/// immutable afterwards (so `ParsedDatagram` may be sent across threads). The headers are trivial
+/// values: nothing to deinitialise.
+final class ParsedStorage: ManagedBuffer<ParsedFixed, DatagramDecoder.Header> {
+    /// Room for `capacity` headers of the datagram `bytes`, none written yet.
+    static func make(bytes: ArraySlice<UInt8>, capacity: Int) -> ParsedStorage {
+        let buffer = create(minimumCapacity: capacity) { _ in ParsedFixed(bytes: bytes, views: [], count: 0) }
+        return unsafeDowncast(buffer, to: ParsedStorage.self)
+    }
 }
 
 extension DatagramDecoder {
@@ -68,7 +101,8 @@ public struct AcceptedViews: Sendable, Equatable {
 extension ParsedDatagram {
     /// The origin and version of view `index` (datagram order), read from the parse (not verified).
     public func version(at index: Int) -> (origin: MemberIndex, version: ViewVersion) {
-        (headers[index].origin, headers[index].version)
+        let h = header(index)
+        return (h.origin, h.version)
     }
 }
 
@@ -76,6 +110,6 @@ extension DatagramDecoder {
     /// View `index` of `parsed` (datagram order) as a signed view, decoded from its bytes. Not
     /// verified: trust it only for indexes `acceptedViews` accepted.
     public func signedView(_ parsed: ParsedDatagram, at index: Int) -> SignedView {
-        signedView(parsed.headers[index], in: parsed.bytes)
+        signedView(parsed.header(index), in: parsed.bytes)
     }
 }

@@ -76,15 +76,19 @@ public struct DatagramDecoder: Sendable {
     /// Phase 1: size, header and every view's structure; views materialised when asked.
     func parse(slice: ArraySlice<UInt8>, materializeViews: Bool) -> Result<ParsedDatagram, WireError> {
         guard slice.count <= WireFormat.maxDatagramBytes else { return .failure(.oversize(byteCount: slice.count)) }
-        let headers: [Header]
-        switch slice.withUnsafeBytes({ parseStructure($0) }) {
-        case .success(let parsed): headers = parsed
+        let storage: ParsedStorage
+        switch slice.withUnsafeBytes({ parseStructure($0, slice: slice) }) {
+        case .success(let parsed): storage = parsed
         case .failure(let error): return .failure(error)
         }
-        var parsed = ParsedDatagram(bytes: slice, headers: headers, views: [])
+        let parsed = ParsedDatagram(storage: storage)
         if materializeViews {
-            parsed.views.reserveCapacity(headers.count)
-            for h in headers { parsed.views.append(signedView(h, in: slice)) }
+            var views: [SignedView] = []
+            views.reserveCapacity(parsed.viewCount)
+            parsed.withHeaders { headers in
+                for h in headers { views.append(signedView(h, in: slice)) }
+            }
+            storage.header.views = views
         }
         return .success(parsed)
     }
@@ -107,17 +111,18 @@ public struct DatagramDecoder: Sendable {
         case .failure(let error): return .failure(error)
         }
         // Materialize the accepted views (or take the shared ones).
-        let headers = parsed.headers
-        let slice = parsed.bytes
-        let sender = parsed.views.isEmpty ? signedView(headers[0], in: slice) : parsed.views[0]
-        var relayed: [SignedView] = []
-        relayed.reserveCapacity(headers.count - 1 - accepted.skippedRelayed)
-        for i in headers.indices.dropFirst() where accepted.contains(i) {
-            relayed.append(parsed.views.isEmpty ? signedView(headers[i], in: slice) : parsed.views[i])
+        return parsed.withHeaders { headers in
+            let slice = parsed.bytes
+            let sender = parsed.views.isEmpty ? signedView(headers[0], in: slice) : parsed.views[0]
+            var relayed: [SignedView] = []
+            relayed.reserveCapacity(headers.count - 1 - accepted.skippedRelayed)
+            for i in headers.indices.dropFirst() where accepted.contains(i) {
+                relayed.append(parsed.views.isEmpty ? signedView(headers[i], in: slice) : parsed.views[i])
+            }
+            return .success(DecodedDatagram(
+                sender: sender, relayed: relayed, skippedRelayed: accepted.skippedRelayed,
+                skippedRedundant: accepted.skippedRedundant))
         }
-        return .success(DecodedDatagram(
-            sender: sender, relayed: relayed, skippedRelayed: accepted.skippedRelayed,
-            skippedRedundant: accepted.skippedRedundant))
     }
 
     /// Phase 2 without materializing anything: freshness against `watermarks` (a stale sender's view
@@ -170,69 +175,70 @@ public struct DatagramDecoder: Sendable {
         _ parsed: ParsedDatagram, watermarks: inout ViewWatermarks, knownValid: inout UInt64, receiver: MemberIndex?,
         isRedundant: (RelayedViewSummary) -> Bool
     ) -> Result<AcceptedViews, WireError> {
-        let headers = parsed.headers
-        let slice = parsed.bytes
-        // A datagram holds at most 13 views (1,400 bytes, ≥ 105 per view), so one word of bits suffices.
-        precondition(headers.count <= 64, "more than 64 views in one datagram")
-        // Freshness: the sender's view must be news; stale relayed copies are skipped unverified.
-        let first = headers[0]
-        if !watermarks.isNewer(first.version, than: first.origin) {
-            return .failure(.replayed(
-                origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
-        }
-        var accepted = AcceptedViews(bits: 1, skippedRelayed: 0)
-        for i in headers.indices.dropFirst() {
-            let h = headers[i]
-            if watermarks.wantsNewRelayed(h.version, from: h.origin) {
-                accepted.bits |= 1 << UInt64(i)
-            } else {
-                accepted.skippedRelayed += 1
+        parsed.withHeaders { headers in
+            let slice = parsed.bytes
+            // A datagram holds at most 13 views (1,400 bytes, ≥ 105 per view), so one word of bits suffices.
+            precondition(headers.count <= 64, "more than 64 views in one datagram")
+            // Freshness: the sender's view must be news; stale relayed copies are skipped unverified.
+            let first = headers[0]
+            if !watermarks.isNewer(first.version, than: first.origin) {
+                return .failure(.replayed(
+                    origin: first.origin, version: first.version, watermark: watermarks[first.origin] ?? first.version))
             }
-        }
-        // Newer relayed views that would tell this receiver nothing new: skipped unverified as well.
-        if let receiver {
-            var candidates = accepted.bits & ~1
-            while candidates != 0 {
-                let i = candidates.trailingZeroBitCount
-                candidates &= candidates - 1
-                if isRedundant(relayedSummary(headers[i], in: slice, receiver: receiver)) {
-                    accepted.bits &= ~(1 << UInt64(i))
+            var accepted = AcceptedViews(bits: 1, skippedRelayed: 0)
+            for i in headers.indices.dropFirst() {
+                let h = headers[i]
+                if watermarks.wantsNewRelayed(h.version, from: h.origin) {
+                    accepted.bits |= 1 << UInt64(i)
+                } else {
                     accepted.skippedRelayed += 1
-                    accepted.skippedRedundant += 1
                 }
             }
+            // Newer relayed views that would tell this receiver nothing new: skipped unverified as well.
+            if let receiver {
+                var candidates = accepted.bits & ~1
+                while candidates != 0 {
+                    let i = candidates.trailingZeroBitCount
+                    candidates &= candidates - 1
+                    if isRedundant(relayedSummary(headers[i], in: slice, receiver: receiver)) {
+                        accepted.bits &= ~(1 << UInt64(i))
+                        accepted.skippedRelayed += 1
+                        accepted.skippedRedundant += 1
+                    }
+                }
+            }
+            // Signatures of every view that would be accepted, in datagram order; one failure rejects the datagram.
+            let base = slice.startIndex
+            var pending = accepted.bits & ~knownValid
+            while pending != 0 {
+                let i = pending.trailingZeroBitCount
+                pending &= pending - 1
+                let h = headers[i]
+                let signed = (base + h.start)..<(base + h.start + h.length - WireFormat.signatureBytes)
+                let signature = signed.upperBound..<(base + h.start + h.length)
+                // The current key first; a member in key rotation also has a next key, tried only when
+                // the current one fails (at most one extra verification, docs/key-rotation.md).
+                let member = roster.members[h.origin.int]
+                let verified =
+                    verifier.verify(signature: slice[signature], message: slice[signed], publicKey: member.publicKey)
+                    || (member.nextPublicKey.map { verifier.verify(signature: slice[signature], message: slice[signed], publicKey: $0) }
+                        ?? false)
+                guard verified else { return .failure(.badSignature(origin: h.origin)) }
+                knownValid |= 1 << UInt64(i)
+            }
+            // Accept: advance the watermarks, the sender's first, then the relayed views in datagram order.
+            var rest = accepted.bits
+            while rest != 0 {
+                let i = rest.trailingZeroBitCount
+                rest &= rest - 1
+                watermarks.advance(headers[i].origin, to: headers[i].version)
+            }
+            return .success(accepted)
         }
-        // Signatures of every view that would be accepted, in datagram order; one failure rejects the datagram.
-        let base = slice.startIndex
-        var pending = accepted.bits & ~knownValid
-        while pending != 0 {
-            let i = pending.trailingZeroBitCount
-            pending &= pending - 1
-            let h = headers[i]
-            let signed = (base + h.start)..<(base + h.start + h.length - WireFormat.signatureBytes)
-            let signature = signed.upperBound..<(base + h.start + h.length)
-            // The current key first; a member in key rotation also has a next key, tried only when
-            // the current one fails (at most one extra verification, docs/key-rotation.md).
-            let member = roster.members[h.origin.int]
-            let verified =
-                verifier.verify(signature: slice[signature], message: slice[signed], publicKey: member.publicKey)
-                || (member.nextPublicKey.map { verifier.verify(signature: slice[signature], message: slice[signed], publicKey: $0) }
-                    ?? false)
-            guard verified else { return .failure(.badSignature(origin: h.origin)) }
-            knownValid |= 1 << UInt64(i)
-        }
-        // Accept: advance the watermarks, the sender's first, then the relayed views in datagram order.
-        var rest = accepted.bits
-        while rest != 0 {
-            let i = rest.trailingZeroBitCount
-            rest &= rest - 1
-            watermarks.advance(headers[i].origin, to: headers[i].version)
-        }
-        return .success(accepted)
     }
 
     /// Checks everything but freshness and signatures: header, then each view field by field, then the end.
-    private func parseStructure(_ raw: UnsafeRawBufferPointer) -> Result<[Header], WireError> {
+    private func parseStructure(_ raw: UnsafeRawBufferPointer, slice: ArraySlice<UInt8>) -> Result<ParsedStorage, WireError> {
         var reader = ByteReader(raw)
         guard reader.remaining >= WireFormat.headerBytes else { return .failure(.truncated) }
         guard reader.bytesEqual(WireFormat.magic, at: 0) else { return .failure(.badMagic) }
@@ -240,19 +246,25 @@ public struct DatagramDecoder: Sendable {
         guard let version = reader.u8(), let count = reader.u8() else { return .failure(.truncated) }
         guard version == WireFormat.version else { return .failure(.badVersion(version)) }
         guard count > 0 else { return .failure(.noViews) }
-        var headers: [Header] = []
-        headers.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            switch parseView(&reader, after: headers) {
-            case .success(let header): headers.append(header)
-            case .failure(let error): return .failure(error)
+        // The headers go straight into the parse's own storage (one allocation for the whole parse).
+        let storage = ParsedStorage.make(bytes: slice, capacity: Int(count))
+        let failure: WireError? = storage.withUnsafeMutablePointerToElements { headers in
+            for k in 0..<Int(count) {
+                switch parseView(&reader, after: UnsafeBufferPointer(start: headers, count: k)) {
+                case .success(let header):
+                    (headers + k).initialize(to: header)
+                    storage.header.count = k + 1
+                case .failure(let error): return error
+                }
             }
+            return nil
         }
+        if let failure { return .failure(failure) }
         guard reader.remaining == 0 else { return .failure(.trailingBytes(count: reader.remaining)) }
-        return .success(headers)
+        return .success(storage)
     }
 
-    private func parseView(_ reader: inout ByteReader, after earlier: [Header]) -> Result<Header, WireError> {
+    private func parseView(_ reader: inout ByteReader, after earlier: UnsafeBufferPointer<Header>) -> Result<Header, WireError> {
         let start = reader.offset
         guard let layout = reader.u8() else { return .failure(.truncated) }
         guard layout == WireFormat.denseLayout || layout == WireFormat.listedLayout else {

@@ -76,9 +76,8 @@ public struct DatagramEncoder: Sendable {
         var bytes = [UInt8]()
         bytes.reserveCapacity(length(of: view))
         appendFields(of: view, to: &bytes)
-        let signature = signer.sign(bytes[...])
-        guard signature.count == WireFormat.signatureBytes else { throw .badSignatureLength(signature.count) }
-        bytes.append(contentsOf: signature)
+        let signatureCount = signer.appendSignature(to: &bytes)
+        guard signatureCount == WireFormat.signatureBytes else { throw .badSignatureLength(signatureCount) }
         return SignedView(view: view, bytes: bytes)
     }
 
@@ -94,14 +93,59 @@ public struct DatagramEncoder: Sendable {
     /// many of `relayed` as fit. The agent signs its view once per gossip round and sends it to every
     /// target of the round in datagrams whose relays differ (docs/protocol.md §6.2).
     public func encode(signed own: SignedView, relaying relayed: [SignedView] = []) -> EncodedDatagram {
+        // Up to 64 offered views: the chosen ones are a bit mask (no list allocated per datagram).
+        guard relayed.count <= 64 else { return encodeListed(signed: own, relaying: relayed) }
+        let view = own.view
+        var total = WireFormat.headerBytes + own.bytes.count
+        var chosen: UInt64 = 0
+        var chosenCount = 0
+        for k in relayed.indices where chosenCount + 1 < Int(UInt8.max) {
+            let candidate = relayed[k]
+            let origin = candidate.origin
+            // The origins already in the datagram: the sender's and the chosen ones (a handful; no
+            // roster-sized scratch array per datagram).
+            guard origin.int < roster.count, origin != view.origin, !Self.contains(origin, in: relayed, chosen),
+                total + candidate.bytes.count <= WireFormat.maxDatagramBytes, isEncodedForThisRoster(candidate.bytes)
+            else { continue }
+            total += candidate.bytes.count
+            chosen |= 1 << UInt64(k)
+            chosenCount += 1
+        }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(total)
+        bytes.append(contentsOf: WireFormat.magic)
+        bytes.append(WireFormat.version)
+        bytes.append(UInt8(1 + chosenCount))
+        bytes.append(contentsOf: own.bytes)
+        var rest = chosen
+        while rest != 0 {
+            let k = rest.trailingZeroBitCount
+            rest &= rest - 1
+            bytes.append(contentsOf: relayed[k].bytes)
+        }
+        return EncodedDatagram(
+            bytes: bytes, sender: own, relayedCount: chosenCount, droppedRelayed: relayed.count - chosenCount)
+    }
+
+    /// True when one of the views of `relayed` marked in `chosen` is of `origin`.
+    private static func contains(_ origin: MemberIndex, in relayed: [SignedView], _ chosen: UInt64) -> Bool {
+        var rest = chosen
+        while rest != 0 {
+            let k = rest.trailingZeroBitCount
+            rest &= rest - 1
+            if relayed[k].origin == origin { return true }
+        }
+        return false
+    }
+
+    /// `encode(signed:relaying:)` for more than 64 offered views: the chosen ones in a list.
+    private func encodeListed(signed own: SignedView, relaying relayed: [SignedView]) -> EncodedDatagram {
         let view = own.view
         var total = WireFormat.headerBytes + own.bytes.count
         var chosen: [SignedView] = []
         chosen.reserveCapacity(relayed.count)
         for candidate in relayed where chosen.count + 1 < Int(UInt8.max) {
             let origin = candidate.origin
-            // The origins already in the datagram: the sender's and the chosen ones (a handful; no
-            // roster-sized scratch array per datagram).
             guard origin.int < roster.count, origin != view.origin, !chosen.contains(where: { $0.origin == origin }),
                 total + candidate.bytes.count <= WireFormat.maxDatagramBytes, isEncodedForThisRoster(candidate.bytes)
             else { continue }
@@ -168,28 +212,47 @@ public struct DatagramEncoder: Sendable {
         return true
     }
 
-    /// Appends every field of the view (everything the signature covers), big-endian.
+    /// Appends every field of the view (everything the signature covers), big-endian. Sized once and
+    /// written in place (a listed view of 32 neighbours is ~150 bytes: no append per byte). `check` has
+    /// passed: a listed view has as many subjects as reach values.
     private func appendFields(of view: ReachabilityView, to bytes: inout [UInt8]) {
-        bytes.append(view.reachSubjects == nil ? WireFormat.denseLayout : WireFormat.listedLayout)
-        bytes.append(UInt8(clusterID.count))
-        bytes.append(contentsOf: clusterID)
-        bytes.appendBigEndian(view.origin.rawValue)
-        bytes.appendBigEndian(view.incarnation)
-        bytes.appendBigEndian(view.sequence)
-        bytes.appendBigEndian(view.originTimeMillis)
-        bytes.appendBigEndian(view.configDigest)
-        bytes.append(view.upstream.rawValue)
-        bytes.append(view.decision.rawValue)
-        bytes.appendBigEndian(UInt16(roster.count))
-        if let subjects = view.reachSubjects {
-            bytes.appendBigEndian(UInt16(subjects.count))
-            for (member, reach) in zip(subjects, view.reach) {
-                bytes.appendBigEndian(member.rawValue)
-                bytes.append(reach.rawValue)
+        let idCount = clusterID.count
+        let fixed = 2 + idCount + WireFormat.bitmapDelta
+        let start = bytes.count
+        let subjects = view.reachSubjects
+        let listedBytes = subjects.map { 2 + $0.count * WireFormat.listedEntryBytes } ?? 0
+        bytes.append(contentsOf: repeatElement(0, count: fixed + listedBytes))
+        bytes.withUnsafeMutableBytes { raw in
+            let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
+            out[0] = subjects == nil ? WireFormat.denseLayout : WireFormat.listedLayout
+            out[1] = UInt8(idCount)
+            clusterID.withUnsafeBytes { id in out.baseAddress!.advanced(by: 2).copyMemory(from: id.baseAddress!, byteCount: idCount) }
+            var at = 2 + idCount
+            out.storeBytes(of: view.origin.rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
+            at += 2
+            out.storeBytes(of: view.incarnation.bigEndian, toByteOffset: at, as: UInt64.self)
+            out.storeBytes(of: view.sequence.bigEndian, toByteOffset: at + 8, as: UInt64.self)
+            out.storeBytes(of: view.originTimeMillis.bigEndian, toByteOffset: at + 16, as: UInt64.self)
+            out.storeBytes(of: view.configDigest.bigEndian, toByteOffset: at + 24, as: UInt64.self)
+            at += 32
+            out[at] = view.upstream.rawValue
+            out[at + 1] = view.decision.rawValue
+            out.storeBytes(of: UInt16(roster.count).bigEndian, toByteOffset: at + 2, as: UInt16.self)
+            at += 4
+            guard let subjects else { return }
+            out.storeBytes(of: UInt16(subjects.count).bigEndian, toByteOffset: at, as: UInt16.self)
+            at += 2
+            view.reach.withUnsafeBufferPointer { reach in
+                subjects.withUnsafeBufferPointer { members in
+                    for k in 0..<members.count {
+                        out.storeBytes(of: members[k].rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
+                        out[at + 2] = reach[k].rawValue
+                        at += WireFormat.listedEntryBytes
+                    }
+                }
             }
-        } else {
-            appendBitmap(view.reach, to: &bytes)
         }
+        if subjects == nil { appendBitmap(view.reach, to: &bytes) }
     }
 
     /// Packs `reach` four slots per byte, slot j of a byte in bits 2j…2j+1, the last byte zero-padded.
@@ -216,17 +279,6 @@ public struct DatagramEncoder: Sendable {
                 }
                 if n & 3 != 0 { out[k] = last }
             }
-        }
-    }
-}
-
-extension [UInt8] {
-    /// Appends `value` most significant byte first.
-    mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
-        var shift = T.bitWidth - 8
-        while shift >= 0 {
-            append(UInt8(truncatingIfNeeded: value >> shift))
-            shift -= 8
         }
     }
 }

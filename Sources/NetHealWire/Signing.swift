@@ -7,6 +7,19 @@ public protocol ViewSigner: Sendable {
     var publicKey: [UInt8] { get }
     /// A 64-byte detached signature over `message`.
     func sign(_ message: ArraySlice<UInt8>) -> [UInt8]
+    /// Appends the signature over all of `bytes` (as `sign(bytes[...])` makes it) to `bytes` and
+    /// returns its length. The default calls `sign`; a signer may write in place instead (no
+    /// intermediate array).
+    func appendSignature(to bytes: inout [UInt8]) -> Int
+}
+
+extension ViewSigner {
+    /// `sign(bytes[...])` appended to `bytes`.
+    public func appendSignature(to bytes: inout [UInt8]) -> Int {
+        let signature = sign(bytes[...])
+        bytes.append(contentsOf: signature)
+        return signature.count
+    }
 }
 
 /// Checks detached Ed25519 signatures.

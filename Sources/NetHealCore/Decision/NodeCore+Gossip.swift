@@ -60,8 +60,7 @@ extension NodeCore {
         let limit = max(0, settings.relayedViewsPerDatagram)
         let n = neighbors.count
         guard limit > 0, n > 0 else { return [] }
-        let window = settings.gossipInterval * 2
-        let recent = NanosecondBound(window)  // `now - receivedAt < window`, on Int64
+        let recent = bounds.relayWindow  // `now - receivedAt < gossipInterval * 2`, on Int64
         var urgent: [MemberIndex] = []
         var others: [MemberIndex] = []
         var lastOther = -1

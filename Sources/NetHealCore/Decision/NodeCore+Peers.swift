@@ -38,9 +38,9 @@ extension NodeCore {
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
     ) -> Bool {
         guard let reachOfMe, let slot = slot(of: origin), let held = views[slot] else { return false }
-        let refresh = settings.effectiveViewFreshness(memberCount: roster.count) / 2
+        // `now - held.receivedAt < effectiveViewFreshness / 2`, on Int64.
         return held.upstream == upstream && held.decision == decision && held.reachOfMe == reachOfMe
-            && now - held.receivedAt < refresh
+            && bounds.relayRefresh.isLonger(than: now.nanoseconds &- held.receivedAt.nanoseconds)
     }
 
     /// The reach this node reports about each neighbour: `reachable` if heard directly within the
@@ -48,9 +48,8 @@ extension NodeCore {
     /// that timeout (startup grace); `unreachable` otherwise. Dense (every member, `.isSelf` in this
     /// node's slot) in a full mesh; listed over `neighbors` in neighbourhood mode.
     func reachContent(now: Instant) -> (reach: [Reach], subjects: [MemberIndex]?) {
-        let silence = settings.effectivePeerSilenceTimeout(memberCount: roster.count)
         let start = startedAt ?? now
-        let bound = NanosecondBound(silence)  // `now - t < silence`, on Int64
+        let bound = bounds.peerSilence  // `now - t < effectivePeerSilenceTimeout`, on Int64
         var listed = [Reach](repeating: .unknown, count: neighbors.count)
         for slot in neighbors.indices {
             if let heard = lastDirect[slot] {
@@ -75,8 +74,7 @@ extension NodeCore {
 
     /// Classify every neighbour by its newest view. O(neighbours).
     func tally(now: Instant) -> Tally {
-        let freshness = settings.effectiveViewFreshness(memberCount: roster.count)
-        let fresh = NanosecondBound(freshness)  // `now - receivedAt < freshness`, on Int64
+        let fresh = bounds.viewFreshness  // `now - receivedAt < effectiveViewFreshness`, on Int64
         var t = Tally()
         // Sized first (a counting pass over the same views), so that each list is allocated at most once.
         var counts = (vouchers: 0, accusers: 0, upstreamFailing: 0, silent: 0, healingAhead: 0)

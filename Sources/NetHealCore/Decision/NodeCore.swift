@@ -29,10 +29,14 @@ public struct NodeCore: Sendable {
     var relayCursor = 0
     /// When the evidence first said "heal" in the current stretch (start of the intent dwell).
     var waitingSince: Instant?
+    /// Age bounds derived from `settings` (kept in step by its `didSet`).
+    var bounds: DerivedBounds
     // Stored after the per-peer state that every received view touches (the layout follows the
     // declaration order: the hot fields share cache lines).
     /// The settings in force.
-    public internal(set) var settings: HealSettings
+    public internal(set) var settings: HealSettings {
+        didSet { bounds = DerivedBounds(settings: settings, memberCount: roster.count) }
+    }
     /// The heal budget and history (persist it on every `.persist` effect).
     public internal(set) var pacing: PacingState
     /// The decision state this node announces.
@@ -61,6 +65,7 @@ public struct NodeCore: Sendable {
         self.roster = roster
         self.me = me
         self.settings = settings
+        self.bounds = DerivedBounds(settings: settings, memberCount: roster.count)
         self.pacing = pacing ?? PacingState()
         self.rng = SplitMix64(seed: seed)
         let graph =

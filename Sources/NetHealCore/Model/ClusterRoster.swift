@@ -45,7 +45,8 @@ public struct ClusterRoster: Hashable, Sendable {
         self.members = members
     }
 
-    /// Number of members.
+    /// Number of members. Inlinable: the wire layer and the core ask for it per view.
+    @inlinable
     public var count: Int { members.count }
 
     /// All member indices in order.

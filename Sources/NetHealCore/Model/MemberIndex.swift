@@ -20,15 +20,24 @@ public struct MemberIndex: RawRepresentable, Hashable, Comparable, Sendable, Cus
 
 extension Array where Element == MemberIndex {
     /// The position of `member` in this ascending list, or nil when it is not in it (binary search).
-    /// Inlinable: the simulator calls it several times per delivered datagram.
-    @inlinable
+    /// Inlinable: the simulator calls it several times per delivered datagram. Branch-free halving (a
+    /// conditional move per step, as many steps for every member), then one comparison: the same
+    /// answer as a textbook binary search (the lower bound, if it holds `member`), without the
+    /// mispredicted branches.
+    @inlinable @inline(__always)
     public func positionInSorted(of member: MemberIndex) -> Int? {
-        var low = 0
-        var high = count
-        while low < high {
-            let mid = (low + high) / 2
-            if self[mid] < member { low = mid + 1 } else { high = mid }
+        withUnsafeBufferPointer { buffer in
+            var n = buffer.count
+            guard n > 0 else { return nil }
+            let key = member.rawValue
+            var base = 0
+            while n > 1 {
+                let half = n &>> 1
+                base = buffer[base &+ half].rawValue < key ? base &+ half : base
+                n &-= half
+            }
+            let low = buffer[base].rawValue < key ? base &+ 1 : base
+            return low < buffer.count && buffer[low].rawValue == key ? low : nil
         }
-        return low < count && self[low] == member ? low : nil
     }
 }
