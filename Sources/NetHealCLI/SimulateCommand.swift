@@ -54,7 +54,7 @@ public struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Use the fast stand-in signer instead of libsodium Ed25519 (huge fleets; output says so).")
     var fastSigner = false
 
-    @Option(help: "Engine threads: 1 (serial) or 2 (window-parallel, identical results; fast signer only). Default: 2 for fleets of 500+ nodes with --fast-signer on 2+ CPUs, else 1.")
+    @Option(help: "Engine threads: 1 (serial) or 2 (window-parallel, identical results; fast signer only). Default: 2 for fleets of 5,000+ nodes with --fast-signer on 2+ CPUs with a second core idle, else 1.")
     var threads: Int?
 
     @Flag(help: "Print only failing runs (and the summary).")

@@ -61,12 +61,18 @@ final class ParShard: @unchecked Sendable {
 extension Simulation {
     /// The engine threads a run uses. 1 when asked, with the real signer (its memo is shared and
     /// counted), with a timeline, or without lookahead; 2 when asked, or by default for fleets of at
-    /// least 500 nodes on a machine with at least 2 CPUs of which at least 1.5 were idle over the last
-    /// 100 ms (`idleCPUs`; when other work keeps the second core busy, two threads are slower).
+    /// least `parallelFleetMinimum` nodes on a machine with at least 2 CPUs of which at least 1.5 were
+    /// idle over the last 100 ms (`idleCPUs`; when other work keeps the second core busy, two threads
+    /// are slower).
+    /// The smallest fleet that runs on two threads by default: 5,000 nodes. Measured (docs/performance.md
+    /// §4): at 10,000 nodes two threads are ~1.3× faster (~100 events per window); at 1,000 they are
+    /// slower (~10 events per window do not pay for the hand-over and the serial replay).
+    public static var parallelFleetMinimum: Int { 5_000 }
+
     public static func engineThreads(scenario: Scenario, recordTimeline: Bool = false, requested: Int? = nil) -> Int {
         if requested == 1 || scenario.signer != .fast || recordTimeline || lookahead(scenario) <= 0 { return 1 }
         if let requested { return requested >= 2 ? 2 : 1 }
-        guard scenario.fleetSize >= 500, ProcessInfo.processInfo.activeProcessorCount >= 2 else { return 1 }
+        guard scenario.fleetSize >= parallelFleetMinimum, ProcessInfo.processInfo.activeProcessorCount >= 2 else { return 1 }
         return (idleCPUs() ?? 2) >= 1.5 ? 2 : 1
     }
 

@@ -91,6 +91,10 @@ import Testing
         #expect(Simulation<NodeCore>.engineThreads(scenario: s, requested: 1) == 1)
         #expect(Simulation<NodeCore>.engineThreads(scenario: s, requested: 2) == 2)
         #expect(Simulation<NodeCore>.engineThreads(scenario: s, recordTimeline: true, requested: 2) == 1)
+        // Below the default's minimum (measured: two threads lose at 1,000 nodes) the default is serial.
+        s.fleetSize = 1_000
+        #expect(Simulation<NodeCore>.parallelFleetMinimum > 1_000)
+        #expect(Simulation<NodeCore>.engineThreads(scenario: s) == 1)
         s.fleetSize = 100
         #expect(Simulation<NodeCore>.engineThreads(scenario: s) == 1)
         s.signer = .ed25519
