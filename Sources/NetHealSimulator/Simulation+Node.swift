@@ -25,14 +25,24 @@ extension Simulation {
                 mix(13, i)
                 healOrdered(i, order, dryRun: true)
             case .persist(let pacing):
-                mix(14, i, UInt64(pacing.history.count))
-                persisted[i] = pacing
-                persistedOffset[i] = monoOffset[i]
+                persistPacing(i, pacing)
             case .decisionChanged(let record):
-                mix(15, i, UInt64(record.state.rawValue))
-                checkRecord(i, record)
+                decisionChanged(i, record)
             }
         }
+    }
+
+    /// A `persist` effect of node `i`: the pacing state survives a crash of its agent.
+    func persistPacing(_ i: Int, _ pacing: PacingState) {
+        mix(14, i, UInt64(pacing.history.count))
+        persisted[i] = pacing
+        persistedOffset[i] = monoOffset[i]
+    }
+
+    /// A `decisionChanged` effect of node `i`: mixed into the trace and checked.
+    func decisionChanged(_ i: Int, _ record: DecisionRecord) {
+        mix(15, i, UInt64(record.state.rawValue))
+        checkRecord(i, record)
     }
 
     /// A `cycleInterface` effect of node `i`: the heal is recorded and checked, its action scheduled.
@@ -150,14 +160,7 @@ extension Simulation {
         let old: UInt64 = verifier == nil ? sent.knownValid : 0
         var known = old
         let local = Instant(nanoseconds: now &+ monoOffset[i])
-        // The agent's relay skip rule: the receiving node's policy judges, on its own clock (a
-        // non-escaping closure: no judge type to instantiate per delivery).
-        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, receiver: MemberIndex(i)) {
-            summary in
-            self.nodes[i].judgeRelayedInPlace(
-                origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
-                reachOfMe: summary.reachOfReceiver, now: local)
-        }
+        let outcome = acceptedViews(i, parsed, knownValid: &known, local)
         if verifier == nil { sent.learnValid(known, had: old) }
         switch outcome {
         case .failure(let error):
@@ -176,6 +179,21 @@ extension Simulation {
                     try deliverView(i, views[k].view, direct: false, local)
                 }
             }
+        }
+    }
+
+    /// Receiver `i`'s phase of decoding against its own watermarks, with the agent's relay skip rule:
+    /// the receiving node's policy judges, on its own clock (a non-escaping closure: no judge type to
+    /// instantiate per delivery). Both engines call it.
+    @inline(__always)
+    func acceptedViews(_ i: Int, _ parsed: ParsedDatagram, knownValid known: inout UInt64, _ local: Instant)
+        -> Result<AcceptedViews, WireError>
+    {
+        decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, receiver: MemberIndex(i)) {
+            summary in
+            self.nodes[i].judgeRelayedInPlace(
+                origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
+                reachOfMe: summary.reachOfReceiver, now: local)
         }
     }
 

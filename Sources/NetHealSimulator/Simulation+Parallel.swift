@@ -272,12 +272,9 @@ extension Simulation {
                 cycleOrdered(i, order)
             }
         case .persist(let pacing):
-            mix(14, i, UInt64(pacing.history.count))
-            persisted[i] = pacing
-            persistedOffset[i] = monoOffset[i]
+            persistPacing(i, pacing)
         case .decision(let record):
-            mix(15, i, UInt64(record.state.rawValue))
-            checkRecord(i, record)
+            decisionChanged(i, record)
         case .reject(let error):
             reject(i, error)
         case .violation(let kind, let message):

@@ -63,12 +63,7 @@ extension Simulation {
         let old = sent.knownValid
         var known = old
         let local = Instant(nanoseconds: now &+ monoOffset[i])
-        let outcome = decoder.acceptedViews(parsed, watermarks: &watermarks[i], knownValid: &known, receiver: MemberIndex(i)) {
-            summary in
-            self.nodes[i].judgeRelayedInPlace(
-                origin: summary.origin, upstream: summary.upstream, decision: summary.decision,
-                reachOfMe: summary.reachOfReceiver, now: local)
-        }
+        let outcome = acceptedViews(i, parsed, knownValid: &known, local)
         sent.learnValid(known, had: old)
         switch outcome {
         case .failure(let error):
