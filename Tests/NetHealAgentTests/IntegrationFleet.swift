@@ -6,6 +6,7 @@ import NIOPosix
 import NetHealConfig
 import NetHealCore
 import NetHealTestKit
+import Synchronization
 import Testing
 
 @testable import NetHealAgent
@@ -309,21 +310,27 @@ final class IntegrationFleet: @unchecked Sendable {
 
     // MARK: Sockets
 
-    /// A port that was free a moment ago on 127.0.0.1.
-    /// A port that is free now on 127.0.0.1, chosen below Linux's ephemeral range (32768–60999): a
-    /// member's port stays unbound between this check and the moment its agent (or a test's tap)
-    /// binds it, and the kernel's automatic binding of other sockets — every test's clients and
-    /// agents run in this process — never lands in 20000–32767, so it cannot steal the port meanwhile.
+    /// A port that is free now on 127.0.0.1 and was never handed out before in this process, chosen
+    /// below Linux's ephemeral range (32768–60999). A member's port stays unbound between this check
+    /// and the moment its agent (or a test's tap) binds it — for a tap member, between every capture —
+    /// so two guards keep other sockets off it: the kernel's automatic binding of other sockets (every
+    /// test's clients and agents run in this process) never lands in 20000–32767, and no other fleet of
+    /// a test running in parallel is handed the same port (`handedOut`).
     static func freePort(udp: Bool) throws -> UInt16 {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<500 {
+            let candidate = UInt16.random(in: 20_000...32_767, using: &rng)
+            guard handedOut.withLock({ $0.insert(candidate).inserted }) else { continue }
             let fd = socket(AF_INET, Int32((udp ? SOCK_DGRAM : SOCK_STREAM).rawValue), 0)
             guard fd >= 0 else { throw FixtureError("socket failed") }
             defer { close(fd) }
-            if let port = try? bindLoopback(fd, port: UInt16.random(in: 20_000...32_767, using: &rng)) { return port }
+            if let port = try? bindLoopback(fd, port: candidate) { return port }
         }
         throw FixtureError("no free port in 20000-32767 on 127.0.0.1")
     }
+
+    /// Every port `freePort` has handed out in this process (membership only: nothing iterates it).
+    private static let handedOut = Mutex<Set<UInt16>>([])
 
     /// A TCP listener on 127.0.0.1 (the kernel completes handshakes from its backlog; nothing accepts).
     static func listen() throws -> (Int32, UInt16) {
