@@ -39,10 +39,8 @@ struct EngineGovernor {
         } else {
             trial = 0
         }
-        if trial == 0 {
-            parallel = !parallel || !Self.enabled
-            windowsLeft = Self.trialWindows
-        } else if trial < Self.trialRounds {
+        if trial < Self.trialRounds {
+            // A new trial (trial 0) or its next stretch: the other way.
             parallel = !parallel || !Self.enabled
             windowsLeft = Self.trialWindows
         } else {
