@@ -7,21 +7,30 @@ import Synchronization
 
 /// The second thread of the window-parallel engine and the hand-over of a window's chunks.
 ///
-/// A window is cut into `chunks` parts (`Simulation.owner`); the caller and the worker thread claim
-/// chunks one at a time from an atomic counter until none is left, so a slow or descheduled worker
-/// only means the caller runs more chunks (never a wait for a thread that is not running). The
-/// worker sleeps between windows with a spin-then-yield-then-nap loop: a lock and a condition
+/// A window is cut into `chunks` parts (`Simulation.owner`). Each thread owns half of them (the caller
+/// the even ones, the worker the odd ones) and runs its own first, so that a node's state stays in the
+/// cache of the core that last ran it; then it takes the other thread's chunks that are still
+/// unclaimed, from the far end. A claim is a compare-and-swap of the chunk's own word from the previous
+/// window's number to this one's, so every chunk runs exactly once, and a slow or descheduled worker
+/// only means the caller runs more chunks (never a wait for a thread that is not running). The words
+/// sit on separate cache lines: a thread claiming its own chunks touches no line the other one uses.
+/// The worker sleeps between windows with a spin-then-yield-then-nap loop: a lock and a condition
 /// variable per window would cost more than a window's work (microseconds).
 ///
 /// `@unchecked Sendable`: `work` is called with a chunk index by whichever thread claimed the chunk;
-/// a chunk is claimed by exactly one thread per window, and the claim (acquiring) and `finished`
-/// (releasing; the caller acquires it) order every access to a chunk's state across the threads.
+/// a chunk is claimed by exactly one thread per window, and the claim (acquiring) and the chunk's done
+/// word (releasing; the caller acquires it) order every access to a chunk's state across the threads.
 /// `generation` and `running` are touched only by the caller's thread.
 final class ParWorker: @unchecked Sendable {
     let chunks: Int
     private let go = Atomic<Int>(0)
-    private let claimed = Atomic<Int>(Int.max / 2)
-    private let finished = Atomic<Int>(0)
+    /// Per chunk, at `wordStride` apart: the last window that claimed it, then (next word) the last
+    /// window in which it finished.
+    private let words: UnsafeMutablePointer<Atomic<Int>>
+    private static var wordStride: Int { 16 }
+    /// The order in which each thread tries the chunks (`claimOrder`).
+    private let callerOrder: [Int]
+    private let workerOrder: [Int]
     private let exited = Atomic<Bool>(false)
     private let parked = Atomic<Bool>(false)
     /// Chunks the worker thread ran (read after `stop`, for the engine log).
@@ -37,6 +46,15 @@ final class ParWorker: @unchecked Sendable {
     init(chunks: Int, work: @escaping (Int) -> Void) {
         self.chunks = chunks
         self.work = work
+        callerOrder = Self.claimOrder(chunks: chunks, parity: 0)
+        workerOrder = Self.claimOrder(chunks: chunks, parity: 1)
+        words = .allocate(capacity: chunks * Self.wordStride)
+        for k in 0..<(chunks * Self.wordStride) { (words + k).initialize(to: Atomic<Int>(0)) }
+    }
+
+    deinit {
+        words.deinitialize(count: chunks * Self.wordStride)
+        words.deallocate()
     }
 
     func start() {
@@ -50,11 +68,17 @@ final class ParWorker: @unchecked Sendable {
     /// Runs every chunk of the window just published (on this thread and the worker); returns when all are done.
     func run() {
         generation += 1
-        finished.store(0, ordering: .relaxed)
-        claimed.store(0, ordering: .releasing)
-        go.store(generation, ordering: .releasing)
-        claimChunks()
-        Self.wait(spinsBeforeYield: 20_000) { finished.load(ordering: .acquiring) == chunks }
+        let g = generation
+        go.store(g, ordering: .releasing)
+        claimChunks(window: g, order: callerOrder)
+        Self.wait(spinsBeforeYield: 20_000) {
+            var c = 0
+            while c < chunks {
+                if words[c * Self.wordStride + 8].load(ordering: .acquiring) != g { return false }
+                c += 1
+            }
+            return true
+        }
     }
 
     /// While parked (the caller runs windows serially for a while) the worker naps instead of spinning,
@@ -71,17 +95,24 @@ final class ParWorker: @unchecked Sendable {
         Self.wait(spinsBeforeYield: 1_000) { exited.load(ordering: .acquiring) }
     }
 
-    /// Claims and runs chunks until none is left; returns how many it ran.
+    /// Runs the chunks of window `g` this thread can still claim, in `order`; returns how many it ran.
     @discardableResult
-    private func claimChunks() -> Int {
+    private func claimChunks(window g: Int, order: [Int]) -> Int {
         var ran = 0
-        while true {
-            let c = claimed.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
-            guard c < chunks else { return ran }
+        for c in order where words[c * Self.wordStride].compareExchange(expected: g - 1, desired: g, ordering: .acquiring).exchanged {
             work(c)
             ran += 1
-            finished.wrappingAdd(1, ordering: .releasing)
+            words[c * Self.wordStride + 8].store(g, ordering: .releasing)
         }
+        return ran
+    }
+
+    /// The order in which the thread owning the chunks of parity `parity` tries them: its own ascending,
+    /// then the other thread's descending.
+    static func claimOrder(chunks: Int, parity: Int) -> [Int] {
+        let own = Array(stride(from: parity, to: chunks, by: 2))
+        let other = Array(stride(from: 1 - parity, to: chunks, by: 2).reversed())
+        return own + other
     }
 
     private func loop() {
@@ -93,7 +124,7 @@ final class ParWorker: @unchecked Sendable {
             if g != seen {
                 seen = g
                 spins = 0
-                workerChunks.wrappingAdd(claimChunks(), ordering: .relaxed)
+                workerChunks.wrappingAdd(claimChunks(window: g, order: workerOrder), ordering: .relaxed)
                 continue
             }
             // Windows follow each other within microseconds while the engine runs two threads: spin
