@@ -211,8 +211,9 @@ extension Simulation {
     func replayWindow() throws {
         replaying = true
         defer { replaying = false }
-        var cursor = [Int](repeating: 0, count: shards.count)
-        var opAt = [Int](repeating: 0, count: shards.count)
+        let chunks = shards.count
+        if replayCursors.count != 2 * chunks { replayCursors = Array(repeating: 0, count: 2 * chunks) }
+        for k in 0..<(2 * chunks) { replayCursors[k] = 0 }
         for (time, event) in window {
             now = time
             let i: Int
@@ -231,14 +232,17 @@ extension Simulation {
             }
             let t = owner(i)
             let s = shards[t]
-            let end = s.opEnds[cursor[t]]
-            while opAt[t] < end {
-                perform(s.ops[opAt[t]], i)
-                opAt[t] += 1
+            let k = replayCursors[t]
+            let end = s.opEnds[k]
+            var op = replayCursors[chunks + t]
+            while op < end {
+                perform(s.ops[op], i)
+                op += 1
             }
-            let idle = s.idleAfter[cursor[t]]
+            replayCursors[chunks + t] = op
+            let idle = s.idleAfter[k]
             if idle != 0 { replayIdle[i] = idle == 1 }
-            cursor[t] += 1
+            replayCursors[t] = k + 1
             checkLiveness()
         }
         for s in shards {

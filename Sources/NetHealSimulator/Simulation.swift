@@ -135,6 +135,9 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var governor = EngineGovernor()
     /// Windows the parallel engine ran on both threads (tests check the parallel path ran).
     @exclusivity(unchecked) var parallelWindows = 0
+    /// The replay's position per chunk: its next event (first half) and next op (second half); reused
+    /// by every window.
+    @exclusivity(unchecked) var replayCursors: [Int] = []
     /// The parallel engine's window: its events in queue order.
     @exclusivity(unchecked) var window: [(time: Int64, event: Event)] = []
 
