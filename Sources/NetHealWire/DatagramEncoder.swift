@@ -160,14 +160,26 @@ public struct DatagramEncoder: Sendable {
     /// kept from before a cluster file change would make every receiver reject the whole datagram).
     func isEncodedForThisRoster(_ bytes: [UInt8]) -> Bool {
         let idCount = clusterID.count
-        guard bytes.count > 2 + idCount + WireFormat.bitmapDelta, WireFormat.viewLength(startingWith: bytes[...]) == bytes.count,
-            bytes[1] == UInt8(truncatingIfNeeded: idCount)
-        else { return false }
         let countAt = 2 + idCount + WireFormat.memberCountDelta
-        guard Int(bytes[countAt]) << 8 | Int(bytes[countAt + 1]) == roster.count else { return false }
-        // The cluster id, compared over raw memory (no generic slice comparison per relayed view).
+        let entriesAt = 2 + idCount + WireFormat.bitmapDelta
+        // One pass over raw memory (every relayed view offered to every datagram goes through here).
         return bytes.withUnsafeBufferPointer { b in
-            clusterID.withUnsafeBufferPointer { id in
+            guard b.count > entriesAt, b[1] == UInt8(truncatingIfNeeded: idCount),
+                Int(b[countAt]) << 8 | Int(b[countAt + 1]) == roster.count
+            else { return false }
+            // The length `WireFormat.viewLength` gives, for this roster's id length and member count.
+            let length: Int
+            switch b[0] {
+            case WireFormat.denseLayout:
+                length = WireFormat.viewBytes(clusterIDBytes: idCount, memberCount: roster.count)
+            case WireFormat.listedLayout:
+                guard b.count >= entriesAt + 2 else { return false }
+                length = WireFormat.listedViewBytes(clusterIDBytes: idCount, entries: Int(b[entriesAt]) << 8 | Int(b[entriesAt + 1]))
+            default:
+                return false
+            }
+            guard length == b.count else { return false }
+            return clusterID.withUnsafeBufferPointer { id in
                 for k in 0..<idCount where b[2 + k] != id[k] { return false }
                 return true
             }
@@ -178,10 +190,10 @@ public struct DatagramEncoder: Sendable {
     /// member count (the self slot of a dense view is checked on the written bitmap, then `checkSigner`).
     private func checkShape(_ view: ReachabilityView) throws(EncodeError) {
         guard WireFormat.clusterIDBytes.contains(clusterID.count) else { throw .badClusterID(byteCount: clusterID.count) }
-        guard roster.member(view.origin) != nil else { throw .unknownOrigin(view.origin) }
+        guard view.origin.int < roster.count else { throw .unknownOrigin(view.origin) }
         if let subjects = view.reachSubjects {
             guard subjects.count == view.reach.count, subjects.count < roster.count,
-                !view.reach.contains(.isSelf), Self.ascendingPeers(subjects, origin: view.origin, memberCount: roster.count)
+                Self.isPeerList(subjects, view.reach, origin: view.origin, memberCount: roster.count)
             else { throw .badReachList(origin: view.origin) }
         } else {
             guard view.reach.count == roster.count else {
@@ -192,7 +204,7 @@ public struct DatagramEncoder: Sendable {
 
     /// The checks after the self slot: the signer's key, then the size (`size`: the view's length).
     private func checkSigner(_ view: ReachabilityView, signer: some ViewSigner, size: Int) throws(EncodeError) {
-        guard let member = roster.member(view.origin), member.accepts(signer.publicKey) else {
+        guard roster.members[view.origin.int].accepts(signer.publicKey) else {
             throw .signerKeyMismatch(origin: view.origin)
         }
         guard WireFormat.headerBytes + size <= WireFormat.maxDatagramBytes else {
@@ -215,13 +227,20 @@ public struct DatagramEncoder: Sendable {
         }
     }
 
-    private static func ascendingPeers(_ subjects: [MemberIndex], origin: MemberIndex, memberCount: Int) -> Bool {
-        var previous = -1
-        for s in subjects {
-            guard s.int > previous, s.int < memberCount, s != origin else { return false }
-            previous = s.int
+    /// Subjects strictly ascending members other than the origin, none reached as `.isSelf` (one pass
+    /// over raw memory; `reach` has as many values as `subjects`).
+    private static func isPeerList(_ subjects: [MemberIndex], _ reach: [Reach], origin: MemberIndex, memberCount: Int) -> Bool {
+        subjects.withUnsafeBufferPointer { s in
+            reach.withUnsafeBufferPointer { r in
+                var previous = -1
+                for k in 0..<s.count {
+                    let member = s[k].int
+                    guard member > previous, member < memberCount, member != origin.int, r[k] != .isSelf else { return false }
+                    previous = member
+                }
+                return true
+            }
         }
-        return true
     }
 
     /// Writes every field of the view (everything the signature covers), big-endian, into `out`, which
