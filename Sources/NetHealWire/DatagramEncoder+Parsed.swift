@@ -31,7 +31,7 @@ extension DatagramEncoder {
     public func encodeParsed(
         _ view: ReachabilityView, signer: some ViewSigner, relaying relayed: consuming [SignedView] = []
     ) throws(EncodeError) -> ParsedEncodedDatagram {
-        encodeParsed(signed: try sign(view, with: signer), relaying: relayed)
+        encodeParsed(signed: try sign(view, with: signer), relaying: consume relayed)
     }
 
     /// `encode(signed:relaying:)` that also returns the datagram's parse: the same bytes, the same views
