@@ -7,12 +7,13 @@ import NetHealWire
 /// The receiver-independent phase of decoding (`DatagramDecoder.parse`) runs once, when the datagram
 /// is made, and its result is shared; each recipient then runs `DatagramDecoder.acceptedViews` against
 /// its own watermarks, which accepts exactly the views `decode` would. The views are materialised once
-/// too: for a datagram the simulator encoded they are the encoder's signed view of the sender and the
-/// signed views it relayed (the very bytes of the datagram, so the very views a decode gives); bytes
-/// injected by a fault are decoded. Everything is immutable after init (no access checks on the hot
-/// path) except the `knownValid` cache, an atomic: the two threads of the parallel engine
-/// (`Simulation+Parallel.swift`) may deliver the same datagram at once. A lost update of the cache
-/// only costs a repeated (pure, uncounted) verification, never a different answer.
+/// too. For a datagram the simulator encoded, the parse and views come from the encoder
+/// (`DatagramEncoder.encodeParsed`: the sender's signed view and the relayed ones, equal to what
+/// `parse` and a decode of the bytes give); bytes injected by a fault are parsed and decoded.
+/// Everything is immutable after init (no access checks on the hot path) except the `knownValid`
+/// cache, an atomic: the two threads of the parallel engine (`Simulation+Parallel.swift`) may
+/// deliver the same datagram at once. A lost update of the cache only costs a repeated (pure,
+/// uncounted) verification, never a different answer.
 final class SentDatagram: @unchecked Sendable {
     /// The datagram's bytes.
     let bytes: [UInt8]
@@ -38,37 +39,14 @@ final class SentDatagram: @unchecked Sendable {
         if bits != old { knownBits.bitwiseOr(bits, ordering: .relaxed) }
     }
 
-    /// Bytes injected by a fault: every view is decoded from them.
-    convenience init(_ bytes: [UInt8], decoder: DatagramDecoder) {
-        self.init(bytes: bytes, made: nil, decoder: decoder)
-    }
-
-    /// A datagram the simulator encoded, `relayed` being the signed views it was asked to relay.
-    convenience init(_ datagram: EncodedDatagram, relayed: [SignedView], decoder: DatagramDecoder) {
-        var made: [SignedView] = []
-        made.reserveCapacity(datagram.droppedRelayed == 0 ? 1 + relayed.count : 1)
-        made.append(datagram.sender)
-        if datagram.droppedRelayed == 0 { made += relayed }
-        self.init(bytes: datagram.bytes, made: made, decoder: decoder)
-    }
-
-    private init(bytes: [UInt8], made: [SignedView]?, decoder: DatagramDecoder) {
+    /// Bytes injected by a fault: parsed, and every view decoded from them.
+    init(_ bytes: [UInt8], decoder: DatagramDecoder) {
         self.bytes = bytes
         switch decoder.parse(bytes, materializeViews: false) {
         case .success(let p):
             parsed = p
             error = nil
-            let count = p.viewCount
-            // The encoder's views, when they are the datagram's views in order (always, unless the encoder
-            // left some out); else decoded from the bytes.
-            if let made, made.count == count, made.indices.allSatisfy({
-                let h = p.version(at: $0)
-                return made[$0].origin == h.origin && made[$0].version == h.version
-            }) {
-                views = made
-            } else {
-                views = (0..<count).map { decoder.signedView(p, at: $0) }
-            }
+            views = (0..<p.viewCount).map { decoder.signedView(p, at: $0) }
             senderReach = views[0].view
         case .failure(let e):
             parsed = nil
@@ -78,6 +56,16 @@ final class SentDatagram: @unchecked Sendable {
                 origin: MemberIndex(rawValue: 0), incarnation: 0, sequence: 0, originTimeMillis: 0, configDigest: 0,
                 upstream: .unknown, decision: .starting, reach: [])
         }
+    }
+
+    /// A datagram the simulator encoded: the encoder's parse and views (the very bytes of the datagram,
+    /// so the very parse and views `decoder.parse` and a decode give; NetHealWireTests pin this).
+    init(_ made: ParsedEncodedDatagram) {
+        bytes = made.bytes
+        parsed = made.parsed
+        error = nil
+        views = made.parsed.views
+        senderReach = views[0].view
     }
 
     /// The origin of view `k` (datagram order).

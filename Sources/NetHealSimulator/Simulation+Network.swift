@@ -35,21 +35,22 @@ extension Simulation {
         let view = content.view(
             origin: MemberIndex(i), incarnation: incarnation[i], sequence: sequence[i], originTimeMillis: wall,
             configDigest: configDigest)
+        // Room for one more: the encoder puts the sender's view in front of the relayed ones in place.
         var relayed: [SignedView] = []
-        relayed.reserveCapacity(relay.count)
+        relayed.reserveCapacity(relay.count + 1)
         for origin in relay {
             if let k = recentSlot(i, origin.rawValue), let view = recentSent[k]?.senderView {
                 relayed.append(view)
             }
         }
-        let datagram: EncodedDatagram
+        let made: ParsedEncodedDatagram
         do {
-            datagram = try encoder.encode(view, signer: signers[i], relaying: relayed)
+            made = try encoder.encodeParsed(view, signer: signers[i], relaying: consume relayed)
         } catch {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
-        if capturesSent[i] { capture(i, datagram.bytes) }
-        return SentDatagram(datagram, relayed: relayed, decoder: decoder)
+        if capturesSent[i] { capture(i, made.bytes) }
+        return SentDatagram(made)
     }
 
     /// One datagram on the link i → t: partition, loss, latency, reordering, duplication.

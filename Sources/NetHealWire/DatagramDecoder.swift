@@ -50,7 +50,7 @@ public struct DatagramDecoder: Sendable {
     // MARK: Steps
 
     /// The fixed fields of one view, read during the structural pass (no allocation per view).
-    struct Header: Sendable {
+    struct Header: Sendable, Equatable {
         var start: Int
         var origin: MemberIndex
         var version: ViewVersion

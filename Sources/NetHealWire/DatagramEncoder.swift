@@ -72,10 +72,20 @@ public struct DatagramEncoder: Sendable {
 
     /// Encodes and signs `view` (docs/protocol.md, "Signed view"): its fields, then `signer`'s signature.
     public func sign(_ view: ReachabilityView, with signer: some ViewSigner) throws(EncodeError) -> SignedView {
-        try check(view, signer: signer)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(length(of: view))
-        appendFields(of: view, to: &bytes)
+        try checkShape(view)
+        let size = length(of: view)
+        let fieldCount = size - WireFormat.signatureBytes
+        // Written straight into uninitialised room for the whole view (no zero fill first); the signer
+        // appends the signature into the room left.
+        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            writeFields(of: view, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = fieldCount
+        }
+        // reach[origin] is self and no other slot is: checked on the packed bitmap (a quarter of the slots).
+        if view.reachSubjects == nil, !Self.selfSlotOnlyAtOrigin(bytes, bitmapAt: fieldCount - WireFormat.bitmapBytes(memberCount: roster.count), origin: view.origin) {
+            throw .badSelfSlot(origin: view.origin)
+        }
+        try checkSigner(view, signer: signer, size: size)
         let signatureCount = signer.appendSignature(to: &bytes)
         guard signatureCount == WireFormat.signatureBytes else { throw .badSignatureLength(signatureCount) }
         return SignedView(view: view, bytes: bytes)
@@ -95,21 +105,13 @@ public struct DatagramEncoder: Sendable {
     public func encode(signed own: SignedView, relaying relayed: [SignedView] = []) -> EncodedDatagram {
         // Up to 64 offered views: the chosen ones are a bit mask (no list allocated per datagram).
         guard relayed.count <= 64 else { return encodeListed(signed: own, relaying: relayed) }
-        let view = own.view
+        let (chosen, chosenCount) = choose(own, from: relayed)
         var total = WireFormat.headerBytes + own.bytes.count
-        var chosen: UInt64 = 0
-        var chosenCount = 0
-        for k in relayed.indices where chosenCount + 1 < Int(UInt8.max) {
-            let candidate = relayed[k]
-            let origin = candidate.origin
-            // The origins already in the datagram: the sender's and the chosen ones (a handful; no
-            // roster-sized scratch array per datagram).
-            guard origin.int < roster.count, origin != view.origin, !Self.contains(origin, in: relayed, chosen),
-                total + candidate.bytes.count <= WireFormat.maxDatagramBytes, isEncodedForThisRoster(candidate.bytes)
-            else { continue }
-            total += candidate.bytes.count
-            chosen |= 1 << UInt64(k)
-            chosenCount += 1
+        var rest = chosen
+        while rest != 0 {
+            let k = rest.trailingZeroBitCount
+            rest &= rest - 1
+            total += relayed[k].bytes.count
         }
         var bytes = [UInt8]()
         bytes.reserveCapacity(total)
@@ -117,7 +119,7 @@ public struct DatagramEncoder: Sendable {
         bytes.append(WireFormat.version)
         bytes.append(UInt8(1 + chosenCount))
         bytes.append(contentsOf: own.bytes)
-        var rest = chosen
+        rest = chosen
         while rest != 0 {
             let k = rest.trailingZeroBitCount
             rest &= rest - 1
@@ -125,17 +127,6 @@ public struct DatagramEncoder: Sendable {
         }
         return EncodedDatagram(
             bytes: bytes, sender: own, relayedCount: chosenCount, droppedRelayed: relayed.count - chosenCount)
-    }
-
-    /// True when one of the views of `relayed` marked in `chosen` is of `origin`.
-    private static func contains(_ origin: MemberIndex, in relayed: [SignedView], _ chosen: UInt64) -> Bool {
-        var rest = chosen
-        while rest != 0 {
-            let k = rest.trailingZeroBitCount
-            rest &= rest - 1
-            if relayed[k].origin == origin { return true }
-        }
-        return false
     }
 
     /// `encode(signed:relaying:)` for more than 64 offered views: the chosen ones in a list.
@@ -167,118 +158,149 @@ public struct DatagramEncoder: Sendable {
 
     /// True when `bytes` is one complete view of this roster's cluster id and member count (a view
     /// kept from before a cluster file change would make every receiver reject the whole datagram).
-    private func isEncodedForThisRoster(_ bytes: [UInt8]) -> Bool {
+    func isEncodedForThisRoster(_ bytes: [UInt8]) -> Bool {
         let idCount = clusterID.count
-        guard bytes.count > 2 + idCount + WireFormat.bitmapDelta, WireFormat.viewLength(startingWith: bytes[...]) == bytes.count,
-            bytes[1] == UInt8(truncatingIfNeeded: idCount), bytes[2..<(2 + idCount)].elementsEqual(clusterID)
-        else { return false }
         let countAt = 2 + idCount + WireFormat.memberCountDelta
-        return Int(bytes[countAt]) << 8 | Int(bytes[countAt + 1]) == roster.count
+        let entriesAt = 2 + idCount + WireFormat.bitmapDelta
+        // One pass over raw memory (every relayed view offered to every datagram goes through here).
+        return bytes.withUnsafeBufferPointer { b in
+            guard b.count > entriesAt, b[1] == UInt8(truncatingIfNeeded: idCount),
+                Int(b[countAt]) << 8 | Int(b[countAt + 1]) == roster.count
+            else { return false }
+            // The length `WireFormat.viewLength` gives, for this roster's id length and member count.
+            let length: Int
+            switch b[0] {
+            case WireFormat.denseLayout:
+                length = WireFormat.viewBytes(clusterIDBytes: idCount, memberCount: roster.count)
+            case WireFormat.listedLayout:
+                guard b.count >= entriesAt + 2 else { return false }
+                length = WireFormat.listedViewBytes(clusterIDBytes: idCount, entries: Int(b[entriesAt]) << 8 | Int(b[entriesAt + 1]))
+            default:
+                return false
+            }
+            guard length == b.count else { return false }
+            return clusterID.withUnsafeBufferPointer { id in
+                for k in 0..<idCount where b[2 + k] != id[k] { return false }
+                return true
+            }
+        }
     }
 
-    private func check(_ view: ReachabilityView, signer: some ViewSigner) throws(EncodeError) {
+    /// The checks `sign` makes before writing anything: cluster id, origin, and the reach list or
+    /// member count (the self slot of a dense view is checked on the written bitmap, then `checkSigner`).
+    private func checkShape(_ view: ReachabilityView) throws(EncodeError) {
         guard WireFormat.clusterIDBytes.contains(clusterID.count) else { throw .badClusterID(byteCount: clusterID.count) }
-        guard let member = roster.member(view.origin) else { throw .unknownOrigin(view.origin) }
+        guard view.origin.int < roster.count else { throw .unknownOrigin(view.origin) }
         if let subjects = view.reachSubjects {
             guard subjects.count == view.reach.count, subjects.count < roster.count,
-                !view.reach.contains(.isSelf), Self.ascendingPeers(subjects, origin: view.origin, memberCount: roster.count)
+                Self.isPeerList(subjects, view.reach, origin: view.origin, memberCount: roster.count)
             else { throw .badReachList(origin: view.origin) }
         } else {
             guard view.reach.count == roster.count else {
                 throw .memberCountMismatch(got: view.reach.count, expected: roster.count)
             }
-            // reach[origin] is self and no other slot is (one pass over raw memory: hot for large rosters).
-            let origin = view.origin.int
-            let selfSlotsOK = view.reach.withUnsafeBufferPointer { reach in
-                var selfSlots = 0
-                for r in reach where r == .isSelf { selfSlots += 1 }
-                return selfSlots == 1 && reach[origin] == .isSelf
-            }
-            guard selfSlotsOK else { throw .badSelfSlot(origin: view.origin) }
         }
-        guard member.accepts(signer.publicKey) else { throw .signerKeyMismatch(origin: view.origin) }
-        let size = length(of: view)
+    }
+
+    /// The checks after the self slot: the signer's key, then the size (`size`: the view's length).
+    private func checkSigner(_ view: ReachabilityView, signer: some ViewSigner, size: Int) throws(EncodeError) {
+        guard roster.members[view.origin.int].accepts(signer.publicKey) else {
+            throw .signerKeyMismatch(origin: view.origin)
+        }
         guard WireFormat.headerBytes + size <= WireFormat.maxDatagramBytes else {
             throw .tooLarge(byteCount: WireFormat.headerBytes + size)
         }
     }
 
-    private static func ascendingPeers(_ subjects: [MemberIndex], origin: MemberIndex, memberCount: Int) -> Bool {
-        var previous = -1
-        for s in subjects {
-            guard s.int > previous, s.int < memberCount, s != origin else { return false }
-            previous = s.int
+    /// True when the packed bitmap at `start` of `bytes` has `self` (binary 11) in the origin's slot and in
+    /// no other (its padding bits are zero: `writeFields` wrote them).
+    private static func selfSlotOnlyAtOrigin(_ bytes: [UInt8], bitmapAt start: Int, origin: MemberIndex) -> Bool {
+        bytes.withUnsafeBufferPointer { b in
+            var selfSlots = 0
+            for k in start..<b.count {
+                let v = b[k]
+                selfSlots += (v & (v >> 1) & 0x55).nonzeroBitCount
+            }
+            let o = origin.int
+            let atOrigin = start + (o >> 2)
+            return selfSlots == 1 && atOrigin < b.count && (b[atOrigin] >> UInt8((o & 3) * 2)) & 3 == 3
         }
-        return true
     }
 
-    /// Appends every field of the view (everything the signature covers), big-endian. Sized once and
-    /// written in place (a listed view of 32 neighbours is ~150 bytes: no append per byte). `check` has
-    /// passed: a listed view has as many subjects as reach values.
-    private func appendFields(of view: ReachabilityView, to bytes: inout [UInt8]) {
+    /// Subjects strictly ascending members other than the origin, none reached as `.isSelf` (one pass
+    /// over raw memory; `reach` has as many values as `subjects`).
+    private static func isPeerList(_ subjects: [MemberIndex], _ reach: [Reach], origin: MemberIndex, memberCount: Int) -> Bool {
+        subjects.withUnsafeBufferPointer { s in
+            reach.withUnsafeBufferPointer { r in
+                var previous = -1
+                for k in 0..<s.count {
+                    let member = s[k].int
+                    guard member > previous, member < memberCount, member != origin.int, r[k] != .isSelf else { return false }
+                    previous = member
+                }
+                return true
+            }
+        }
+    }
+
+    /// Writes every field of the view (everything the signature covers), big-endian, into `out`, which
+    /// has room for at least them (`length(of:)` minus the signature). `checkShape` has passed: a listed
+    /// view has as many subjects as reach values, a dense one a reach per member.
+    private func writeFields(of view: ReachabilityView, into out: UnsafeMutableRawBufferPointer) {
         let idCount = clusterID.count
-        let fixed = 2 + idCount + WireFormat.bitmapDelta
-        let start = bytes.count
         let subjects = view.reachSubjects
-        let listedBytes = subjects.map { 2 + $0.count * WireFormat.listedEntryBytes } ?? 0
-        bytes.append(contentsOf: repeatElement(0, count: fixed + listedBytes))
-        bytes.withUnsafeMutableBytes { raw in
-            let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
-            out[0] = subjects == nil ? WireFormat.denseLayout : WireFormat.listedLayout
-            out[1] = UInt8(idCount)
-            clusterID.withUnsafeBytes { id in out.baseAddress!.advanced(by: 2).copyMemory(from: id.baseAddress!, byteCount: idCount) }
-            var at = 2 + idCount
-            out.storeBytes(of: view.origin.rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
-            at += 2
-            out.storeBytes(of: view.incarnation.bigEndian, toByteOffset: at, as: UInt64.self)
-            out.storeBytes(of: view.sequence.bigEndian, toByteOffset: at + 8, as: UInt64.self)
-            out.storeBytes(of: view.originTimeMillis.bigEndian, toByteOffset: at + 16, as: UInt64.self)
-            out.storeBytes(of: view.configDigest.bigEndian, toByteOffset: at + 24, as: UInt64.self)
-            at += 32
-            out[at] = view.upstream.rawValue
-            out[at + 1] = view.decision.rawValue
-            out.storeBytes(of: UInt16(roster.count).bigEndian, toByteOffset: at + 2, as: UInt16.self)
-            at += 4
-            guard let subjects else { return }
-            out.storeBytes(of: UInt16(subjects.count).bigEndian, toByteOffset: at, as: UInt16.self)
-            at += 2
-            view.reach.withUnsafeBufferPointer { reach in
-                subjects.withUnsafeBufferPointer { members in
-                    for k in 0..<members.count {
-                        out.storeBytes(of: members[k].rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
-                        out[at + 2] = reach[k].rawValue
-                        at += WireFormat.listedEntryBytes
-                    }
+        out[0] = subjects == nil ? WireFormat.denseLayout : WireFormat.listedLayout
+        out[1] = UInt8(idCount)
+        clusterID.withUnsafeBytes { id in out.baseAddress!.advanced(by: 2).copyMemory(from: id.baseAddress!, byteCount: idCount) }
+        var at = 2 + idCount
+        out.storeBytes(of: view.origin.rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
+        at += 2
+        out.storeBytes(of: view.incarnation.bigEndian, toByteOffset: at, as: UInt64.self)
+        out.storeBytes(of: view.sequence.bigEndian, toByteOffset: at + 8, as: UInt64.self)
+        out.storeBytes(of: view.originTimeMillis.bigEndian, toByteOffset: at + 16, as: UInt64.self)
+        out.storeBytes(of: view.configDigest.bigEndian, toByteOffset: at + 24, as: UInt64.self)
+        at += 32
+        out[at] = view.upstream.rawValue
+        out[at + 1] = view.decision.rawValue
+        out.storeBytes(of: UInt16(truncatingIfNeeded: roster.count).bigEndian, toByteOffset: at + 2, as: UInt16.self)
+        at += 4
+        guard let subjects else {
+            Self.writeBitmap(view.reach, into: UnsafeMutableRawBufferPointer(rebasing: out[at...]))
+            return
+        }
+        out.storeBytes(of: UInt16(subjects.count).bigEndian, toByteOffset: at, as: UInt16.self)
+        at += 2
+        view.reach.withUnsafeBufferPointer { reach in
+            subjects.withUnsafeBufferPointer { members in
+                for k in 0..<members.count {
+                    out.storeBytes(of: members[k].rawValue.bigEndian, toByteOffset: at, as: UInt16.self)
+                    out[at + 2] = reach[k].rawValue
+                    at += WireFormat.listedEntryBytes
                 }
             }
         }
-        if subjects == nil { appendBitmap(view.reach, to: &bytes) }
     }
 
-    /// Packs `reach` four slots per byte, slot j of a byte in bits 2j…2j+1, the last byte zero-padded.
-    /// Written into place over raw memory: for 1,000 members this is 250 bytes per view signed.
-    private func appendBitmap(_ reach: [Reach], to bytes: inout [UInt8]) {
+    /// Packs `reach` four slots per byte, slot j of a byte in bits 2j…2j+1, the last byte zero-padded,
+    /// into the first ⌈n / 4⌉ bytes of `out`. For 1,000 members this is 250 bytes per view signed.
+    private static func writeBitmap(_ reach: [Reach], into out: UnsafeMutableRawBufferPointer) {
         let n = reach.count
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: WireFormat.bitmapBytes(memberCount: n)))
         reach.withUnsafeBufferPointer { r in
-            bytes.withUnsafeMutableBufferPointer { out in
-                var slot = 0
-                var k = start
-                while slot + 4 <= n {
-                    out[k] = r[slot].rawValue | r[slot + 1].rawValue << 2 | r[slot + 2].rawValue << 4 | r[slot + 3].rawValue << 6
-                    slot += 4
-                    k += 1
-                }
-                var last: UInt8 = 0
-                var shift: UInt8 = 0
-                while slot < n {
-                    last |= r[slot].rawValue << shift
-                    shift += 2
-                    slot += 1
-                }
-                if n & 3 != 0 { out[k] = last }
+            var slot = 0
+            var k = 0
+            while slot + 4 <= n {
+                out[k] = r[slot].rawValue | r[slot + 1].rawValue << 2 | r[slot + 2].rawValue << 4 | r[slot + 3].rawValue << 6
+                slot += 4
+                k += 1
             }
+            var last: UInt8 = 0
+            var shift: UInt8 = 0
+            while slot < n {
+                last |= r[slot].rawValue << shift
+                shift += 2
+                slot += 1
+            }
+            if n & 3 != 0 { out[k] = last }
         }
     }
 }
