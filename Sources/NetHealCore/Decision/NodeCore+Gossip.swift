@@ -33,15 +33,20 @@ extension NodeCore {
         if neighbors.count <= fanout { return allPeers() }
         if gossipOrder.count != neighbors.count { gossipOrder = allPeers(); reshuffle() }
         // Written into the result's own storage (no per-element append checks); a member already chosen
-        // (a pass ended within this round and the reshuffle put it next again) is skipped.
+        // (a pass ended within this round and the reshuffle put it next again) is skipped. Members of
+        // one pass are distinct, so only those chosen before the latest reshuffle need comparing.
         return [MemberIndex](unsafeUninitializedCapacity: fanout) { chosen, count in
             count = 0
+            var earlierPasses = 0
             while count < fanout {
-                if gossipCursor >= gossipOrder.count { reshuffle() }
+                if gossipCursor >= gossipOrder.count {
+                    reshuffle()
+                    earlierPasses = count
+                }
                 let next = gossipOrder[gossipCursor]
                 gossipCursor += 1
                 var seen = false
-                for k in 0..<count where chosen[k] == next {
+                for k in 0..<earlierPasses where chosen[k] == next {
                     seen = true
                     break
                 }
