@@ -37,6 +37,17 @@ struct DerivedBounds: Sendable {
     var relayRefresh: NanosecondBound
     /// `effectivePeerSilenceTimeout`: a neighbour heard directly within this is reachable.
     var peerSilence: NanosecondBound
+    /// `effectiveIsolationWindow`: no direct contact for at least this is isolation.
+    var isolation: NanosecondBound
+    /// `probeInterval + probeTimeout * 2`: an outstanding probe round younger than this blocks the next.
+    var probeRetry: NanosecondBound
+    /// `gossipInterval`, `gossipInterval / 10`, `probeInterval` and `probeInterval / 10` as the
+    /// nanosecond counts `Instant ± Duration` adds (`nanosecondsClamped`): the schedules of every tick
+    /// without 128-bit `Duration` arithmetic.
+    var gossipIntervalNanos: Int64
+    var gossipEarlyNanos: Int64
+    var probeIntervalNanos: Int64
+    var probeEarlyNanos: Int64
 
     init(settings: HealSettings, memberCount: Int) {
         let freshness = settings.effectiveViewFreshness(memberCount: memberCount)
@@ -44,5 +55,11 @@ struct DerivedBounds: Sendable {
         viewFreshness = NanosecondBound(freshness)
         relayRefresh = NanosecondBound(freshness / 2)
         peerSilence = NanosecondBound(settings.effectivePeerSilenceTimeout(memberCount: memberCount))
+        isolation = NanosecondBound(settings.effectiveIsolationWindow(memberCount: memberCount))
+        probeRetry = NanosecondBound(settings.probeInterval + settings.probeTimeout * 2)
+        gossipIntervalNanos = settings.gossipInterval.nanosecondsClamped
+        gossipEarlyNanos = (settings.gossipInterval / 10).nanosecondsClamped
+        probeIntervalNanos = settings.probeInterval.nanosecondsClamped
+        probeEarlyNanos = (settings.probeInterval / 10).nanosecondsClamped
     }
 }

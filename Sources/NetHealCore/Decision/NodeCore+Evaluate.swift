@@ -16,6 +16,9 @@ extension NodeCore {
     @discardableResult
     mutating func evaluate(now: Instant, effects: inout [CoreEffect]) -> Bool {
         let before = (state, rule)
+        // The classification the verdict used, if any: the record below is made at the same instant
+        // from the same peer state, so it reuses it instead of classifying every neighbour again.
+        var classified: Tally?
         progressHeal(now: now, effects: &effects)
         if let running = pacing.inProgress {
             waitingSince = nil
@@ -28,6 +31,7 @@ extension NodeCore {
             }
         } else {
             let verdict = judge(now: now)
+            classified = verdict.tally
             if verdict.wantsHeal {
                 gate(verdict, now: now, effects: &effects)
             } else {
@@ -36,7 +40,7 @@ extension NodeCore {
             }
         }
         guard (state, rule) != before else { return false }
-        effects.append(.decisionChanged(record(now: now)))
+        effects.append(.decisionChanged(record(now: now, tally: classified)))
         return state != before.0 && (Self.announces(state) || Self.announces(before.0))
     }
 

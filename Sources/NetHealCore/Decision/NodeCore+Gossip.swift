@@ -8,12 +8,13 @@ extension NodeCore {
 
     /// Emit one gossip effect when the round is due, or at once (to every peer) when `announce`.
     mutating func gossipIfDue(now: Instant, announce: Bool, effects: inout [CoreEffect]) {
-        let interval = settings.gossipInterval
-        let due = now >= nextGossipAt - interval / 10
+        // `now >= nextGossipAt - gossipInterval / 10`, on Int64 nanoseconds (`bounds`).
+        let due = now.nanoseconds >= nextGossipAt.nanoseconds &- bounds.gossipEarlyNanos
         guard due || announce else { return }
         if due {
-            nextGossipAt = nextGossipAt + interval
-            if nextGossipAt <= now { nextGossipAt = now + interval }
+            let interval = bounds.gossipIntervalNanos
+            nextGossipAt = Instant(nanoseconds: nextGossipAt.nanoseconds &+ interval)
+            if nextGossipAt <= now { nextGossipAt = Instant(nanoseconds: now.nanoseconds &+ interval) }
         }
         // While waiting, healing or dry-run healing, every round goes to every peer so that the storm
         // guard of all peers sees this node's state; otherwise the round-robin fanout.
@@ -31,25 +32,45 @@ extension NodeCore {
         let fanout = max(1, settings.gossipFanout)
         if neighbors.count <= fanout { return allPeers() }
         if gossipOrder.count != neighbors.count { gossipOrder = allPeers(); reshuffle() }
-        var chosen: [MemberIndex] = []
-        chosen.reserveCapacity(fanout)
-        while chosen.count < fanout {
-            if gossipCursor >= gossipOrder.count { reshuffle() }
-            let next = gossipOrder[gossipCursor]
-            gossipCursor += 1
-            if !chosen.contains(next) { chosen.append(next) }
+        // Written into the result's own storage (no per-element append checks); a member already chosen
+        // (a pass ended within this round and the reshuffle put it next again) is skipped. Members of
+        // one pass are distinct, so only those chosen before the latest reshuffle need comparing.
+        return [MemberIndex](unsafeUninitializedCapacity: fanout) { chosen, count in
+            count = 0
+            var earlierPasses = 0
+            while count < fanout {
+                if gossipCursor >= gossipOrder.count {
+                    reshuffle()
+                    earlierPasses = count
+                }
+                let next = gossipOrder[gossipCursor]
+                gossipCursor += 1
+                var seen = false
+                for k in 0..<earlierPasses where chosen[k] == next {
+                    seen = true
+                    break
+                }
+                if !seen {
+                    chosen[count] = next
+                    count += 1
+                }
+            }
         }
-        return chosen
     }
 
-    /// Fisher–Yates over the current order with the core's seeded generator.
+    /// Fisher–Yates over the current order with the core's seeded generator (one uniqueness check on
+    /// the order for the whole pass, not one per swap).
     private mutating func reshuffle() {
-        var i = gossipOrder.count - 1
-        while i > 0 {
-            let j = Int(rng.next() % UInt64(i + 1))
-            gossipOrder.swapAt(i, j)
-            i -= 1
+        var generator = rng
+        gossipOrder.withUnsafeMutableBufferPointer { order in
+            var i = order.count - 1
+            while i > 0 {
+                let j = Int(generator.next() % UInt64(i + 1))
+                order.swapAt(i, j)
+                i -= 1
+            }
         }
+        rng = generator
         gossipCursor = 0
     }
 
@@ -61,27 +82,47 @@ extension NodeCore {
         let n = neighbors.count
         guard limit > 0, n > 0 else { return [] }
         let recent = bounds.relayWindow  // `now - receivedAt < gossipInterval * 2`, on Int64
-        var urgent: [MemberIndex] = []
-        var others: [MemberIndex] = []
+        let t = now.nanoseconds
+        let first = relayCursor % n
         var lastOther = -1
-        for k in 0..<n {
-            let slot = (relayCursor + k) % n
-            guard let view = views[slot], view.firstHand, recent.isLonger(than: now.nanoseconds &- view.receivedAt.nanoseconds) else {
-                continue
-            }
-            if Self.announces(view.decision) {
-                urgent.append(neighbors[slot])
-            } else if others.count < limit {
-                if others.isEmpty { others.reserveCapacity(limit) }
-                others.append(neighbors[slot])
-                lastOther = slot
+        // `(urgent + others).prefix(limit)` written straight into the result: urgent origins (all of
+        // them are scanned, only the first `limit` can be sent) go first, then the round-robin ones,
+        // kept aside in a stack buffer; nothing is appended element by element.
+        let chosen = peers.withUnsafeBufferPointer { peers in
+            neighbors.withUnsafeBufferPointer { members in
+                withUnsafeTemporaryAllocation(of: MemberIndex.self, capacity: limit) { others in
+                    [MemberIndex](unsafeUninitializedCapacity: limit) { out, count in
+                        var urgent = 0
+                        var otherCount = 0
+                        var slot = first
+                        for _ in 0..<n {
+                            let p = peers[slot]
+                            if p.hasView, p.firstHand, recent.isLonger(than: t &- p.receivedAt.nanoseconds) {
+                                if Self.announces(p.decision) {
+                                    if urgent < limit { out[urgent] = members[slot] }
+                                    urgent += 1
+                                } else if otherCount < limit {
+                                    others[otherCount] = members[slot]
+                                    otherCount += 1
+                                    lastOther = slot
+                                }
+                            }
+                            slot += 1
+                            if slot == n { slot = 0 }
+                        }
+                        var filled = min(urgent, limit)
+                        var k = 0
+                        while filled < limit, k < otherCount {
+                            out[filled] = others[k]
+                            filled += 1
+                            k += 1
+                        }
+                        count = filled
+                    }
+                }
             }
         }
         if lastOther >= 0 { relayCursor = (lastOther + 1) % n }
-        // `(urgent + others).prefix(limit)`, without building the concatenation (others never exceed the limit).
-        if urgent.isEmpty { return others }
-        if urgent.count >= limit { return urgent.count == limit ? urgent : Array(urgent.prefix(limit)) }
-        urgent.append(contentsOf: others.prefix(limit - urgent.count))
-        return urgent
+        return chosen
     }
 }

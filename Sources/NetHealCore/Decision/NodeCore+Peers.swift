@@ -15,16 +15,35 @@ extension NodeCore {
     /// nor counts as contact.
     mutating func absorb(_ view: ReachabilityView, direct: Bool, now: Instant) {
         let origin = view.origin
-        guard origin != me, let slot = slot(of: origin), let reachOfMe = view.reach(of: me) else { return }
-        if view.reachSubjects == nil, view.reach.count != roster.count { return }
-        if let held = views[slot], view.version <= held.version { return }
-        views[slot] = HeldView(
-            version: view.version, receivedAt: now, firstHand: direct, upstream: view.upstream,
-            decision: view.decision, reachOfMe: reachOfMe)
-        if direct {
-            lastDirect[slot] = now
-            lastHeardAny = now
+        guard origin != me, let slot = slot(of: origin) else { return }
+        // The checks that ignore a view all return before anything changes, so their order does not
+        // matter: the cheap version check first.
+        let version = view.version
+        let held = peers[slot]
+        if held.hasView, version <= held.version { return }
+        // `view.reach(of: me)`. A listed view lists its origin's neighbours, the same list view after
+        // view: the position of this node in it is remembered per neighbour and only checked (the
+        // wire layer passes strictly ascending lists, where a position holding `me` after a smaller
+        // member is exactly the one the binary search finds).
+        let reachOfMe: Reach
+        var position = held.positionOfMe
+        if let subjects = view.reachSubjects {
+            let p = Int(position)
+            if p < subjects.count, p < view.reach.count, subjects[p] == me, p == 0 || subjects[p &- 1] < me {
+                reachOfMe = view.reach[p]
+            } else {
+                guard let found = subjects.positionInSorted(of: me), found < view.reach.count else { return }
+                reachOfMe = view.reach[found]
+                position = UInt16(truncatingIfNeeded: found)
+            }
+        } else {
+            guard me.int < view.reach.count, view.reach.count == roster.count else { return }
+            reachOfMe = view.reach[me.int]
         }
+        peers[slot].hold(
+            version, receivedAt: now, direct: direct, upstream: view.upstream, decision: view.decision,
+            reachOfMe: reachOfMe, positionOfMe: position)
+        if direct { lastHeardAny = now }
     }
 
     /// Whether a relayed view of `origin` newer than the one held would change nothing this node
@@ -37,7 +56,9 @@ extension NodeCore {
     public func relayedViewIsRedundant(
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
     ) -> Bool {
-        guard let reachOfMe, let slot = slot(of: origin), let held = views[slot] else { return false }
+        guard let reachOfMe, let slot = slot(of: origin) else { return false }
+        let held = peers[slot]
+        guard held.hasView else { return false }
         // `now - held.receivedAt < effectiveViewFreshness / 2`, on Int64.
         return held.upstream == upstream && held.decision == decision && held.reachOfMe == reachOfMe
             && bounds.relayRefresh.isLonger(than: now.nanoseconds &- held.receivedAt.nanoseconds)
@@ -50,18 +71,35 @@ extension NodeCore {
     func reachContent(now: Instant) -> (reach: [Reach], subjects: [MemberIndex]?) {
         let start = startedAt ?? now
         let bound = bounds.peerSilence  // `now - t < effectivePeerSilenceTimeout`, on Int64
-        var listed = [Reach](repeating: .unknown, count: neighbors.count)
-        for slot in neighbors.indices {
-            if let heard = lastDirect[slot] {
-                listed[slot] = bound.isLonger(than: now.nanoseconds &- heard.nanoseconds) ? .reachable : .unreachable
-            } else {
-                listed[slot] = bound.isLonger(than: now.nanoseconds &- start.nanoseconds) ? .unknown : .unreachable
+        let t = now.nanoseconds
+        // Every neighbour never heard gets the same answer (startup grace or not).
+        let neverHeard: Reach = bound.isLonger(than: t &- start.nanoseconds) ? .unknown : .unreachable
+        let n = neighbors.count
+        // Dense in a full mesh: `.isSelf` inserted at this node's index (every other member is a neighbour).
+        let selfAt = isFullMesh ? me.int : -1
+        precondition(selfAt <= n, "member index \(me) outside a full mesh of \(n + 1)")
+        let reach = peers.withUnsafeBufferPointer { peers in
+            [Reach](unsafeUninitializedCapacity: selfAt >= 0 ? n + 1 : n) { out, count in
+                var k = 0
+                for slot in 0..<n {
+                    if k == selfAt {
+                        out[k] = .isSelf
+                        k += 1
+                    }
+                    let p = peers[slot]
+                    out[k] =
+                        p.heardDirect
+                        ? (bound.isLonger(than: t &- p.lastDirect.nanoseconds) ? .reachable : .unreachable) : neverHeard
+                    k += 1
+                }
+                if k == selfAt {
+                    out[k] = .isSelf
+                    k += 1
+                }
+                count = k
             }
         }
-        guard isFullMesh else { return (listed, neighbors) }
-        var dense = listed
-        dense.insert(.isSelf, at: me.int)
-        return (dense, nil)
+        return (reach, isFullMesh ? nil : neighbors)
     }
 
     /// No peer heard directly for the isolation window in force (counted from start when none ever
@@ -69,54 +107,75 @@ extension NodeCore {
     func isIsolated(now: Instant) -> Bool {
         if neighbors.isEmpty { return true }
         let reference = lastHeardAny ?? startedAt ?? now
-        return now - reference >= settings.effectiveIsolationWindow(memberCount: roster.count)
+        // `now - reference >= effectiveIsolationWindow`, on Int64.
+        return !bounds.isolation.isLonger(than: now.nanoseconds &- reference.nanoseconds)
     }
 
-    /// Classify every neighbour by its newest view. O(neighbours).
+    /// Classify every neighbour by its newest view. O(neighbours): one pass marks each neighbour's
+    /// classes, then each non-empty list is written once into storage of its exact size.
     func tally(now: Instant) -> Tally {
         let fresh = bounds.viewFreshness  // `now - receivedAt < effectiveViewFreshness`, on Int64
+        let t0 = now.nanoseconds
+        let mine = me.int
+        let n = neighbors.count
         var t = Tally()
-        // Sized first (a counting pass over the same views), so that each list is allocated at most once.
-        var counts = (vouchers: 0, accusers: 0, upstreamFailing: 0, silent: 0, healingAhead: 0)
-        for slot in neighbors.indices {
-            guard let view = views[slot], fresh.isLonger(than: now.nanoseconds &- view.receivedAt.nanoseconds) else {
-                counts.silent += 1
-                continue
-            }
-            switch view.reachOfMe {
-            case .reachable: counts.vouchers += 1
-            case .unreachable where view.upstream == .up: counts.accusers += 1
-            default: break
-            }
-            if view.upstream == .failing { counts.upstreamFailing += 1 }
-            switch view.decision {
-            case .healing, .dryRun: counts.healingAhead += 1
-            case .waiting where neighbors[slot].int < me.int: counts.healingAhead += 1
-            default: break
-            }
-        }
-        if counts.vouchers > 0 { t.vouchers.reserveCapacity(counts.vouchers) }
-        if counts.accusers > 0 { t.accusers.reserveCapacity(counts.accusers) }
-        if counts.upstreamFailing > 0 { t.upstreamFailing.reserveCapacity(counts.upstreamFailing) }
-        if counts.silent > 0 { t.silent.reserveCapacity(counts.silent) }
-        if counts.healingAhead > 0 { t.healingAhead.reserveCapacity(counts.healingAhead) }
-        for slot in neighbors.indices {
-            let i = neighbors[slot].int
-            guard let view = views[slot], fresh.isLonger(than: now.nanoseconds &- view.receivedAt.nanoseconds) else {
-                t.silent.append(i)
-                continue
-            }
-            t.fresh += 1
-            switch view.reachOfMe {
-            case .reachable: t.vouchers.append(i)
-            case .unreachable where view.upstream == .up: t.accusers.append(i)
-            default: break
-            }
-            if view.upstream == .failing { t.upstreamFailing.append(i) }
-            switch view.decision {
-            case .healing, .dryRun: t.healingAhead.append(i)
-            case .waiting where i < me.int: t.healingAhead.append(i)
-            default: break
+        if n > 0 {
+            peers.withUnsafeBufferPointer { peers in
+                neighbors.withUnsafeBufferPointer { members in
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { marks in
+                        var counts = (silent: 0, vouchers: 0, accusers: 0, upstreamFailing: 0, healingAhead: 0)
+                        for slot in 0..<n {
+                            let p = peers[slot]
+                            var mark: UInt8 = 0
+                            if p.hasView, fresh.isLonger(than: t0 &- p.receivedAt.nanoseconds) {
+                                t.fresh += 1
+                                switch p.reachOfMe {
+                                case .reachable:
+                                    mark |= Self.voucherMark
+                                    counts.vouchers += 1
+                                case .unreachable where p.upstream == .up:
+                                    mark |= Self.accuserMark
+                                    counts.accusers += 1
+                                default: break
+                                }
+                                if p.upstream == .failing {
+                                    mark |= Self.upstreamFailingMark
+                                    counts.upstreamFailing += 1
+                                }
+                                switch p.decision {
+                                case .healing, .dryRun:
+                                    mark |= Self.healingAheadMark
+                                    counts.healingAhead += 1
+                                case .waiting where members[slot].int < mine:
+                                    mark |= Self.healingAheadMark
+                                    counts.healingAhead += 1
+                                default: break
+                                }
+                            } else {
+                                mark = Self.silentMark
+                                counts.silent += 1
+                            }
+                            marks[slot] = mark
+                        }
+                        let marked = UnsafeBufferPointer(marks)
+                        func list(_ bit: UInt8, _ count: Int) -> [Int] {
+                            guard count > 0 else { return [] }
+                            return [Int](unsafeUninitializedCapacity: count) { out, filled in
+                                var k = 0
+                                for slot in 0..<n where marked[slot] & bit != 0 {
+                                    out[k] = members[slot].int
+                                    k += 1
+                                }
+                                filled = k
+                            }
+                        }
+                        t.silent = list(Self.silentMark, counts.silent)
+                        t.vouchers = list(Self.voucherMark, counts.vouchers)
+                        t.accusers = list(Self.accuserMark, counts.accusers)
+                        t.upstreamFailing = list(Self.upstreamFailingMark, counts.upstreamFailing)
+                        t.healingAhead = list(Self.healingAheadMark, counts.healingAhead)
+                    }
+                }
             }
         }
         let fraction = settings.accuserQuorumFraction
@@ -125,6 +184,13 @@ extension NodeCore {
         t.concurrentHealLimit = max(1, min(settings.maxConcurrentHeals, byFraction))
         return t
     }
+
+    /// The classes `tally` marks a neighbour with (bits of one byte per neighbour).
+    private static var silentMark: UInt8 { 1 }
+    private static var voucherMark: UInt8 { 2 }
+    private static var accuserMark: UInt8 { 4 }
+    private static var upstreamFailingMark: UInt8 { 8 }
+    private static var healingAheadMark: UInt8 { 16 }
 }
 
 /// Neighbours classified by their fresh views (member indices, in member order).

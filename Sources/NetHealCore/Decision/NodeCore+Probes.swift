@@ -37,13 +37,19 @@ struct ProbeTracker: Sendable {
 }
 
 extension NodeCore {
+    /// Order a probe round when one is due (a tenth of the interval early is due) and none is
+    /// outstanding within `probeInterval + 2 × probeTimeout`. On `Int64` nanoseconds (`bounds`): the
+    /// same instants as `Instant ± Duration`, without `Duration` arithmetic on every tick.
     mutating func scheduleProbe(now: Instant, effects: inout [CoreEffect]) {
-        let interval = settings.probeInterval
-        guard now >= nextProbeAt - interval / 10 else { return }
-        if let since = probeOutstandingSince, now - since < interval + settings.probeTimeout * 2 { return }
+        let t = now.nanoseconds
+        // `now >= nextProbeAt - probeInterval / 10`
+        guard t >= nextProbeAt.nanoseconds &- bounds.probeEarlyNanos else { return }
+        // `now - since < probeInterval + probeTimeout * 2`
+        if let since = probeOutstandingSince, bounds.probeRetry.isLonger(than: t &- since.nanoseconds) { return }
         effects.append(.runProbeRound)
         probeOutstandingSince = now
-        nextProbeAt = nextProbeAt + interval
-        if nextProbeAt <= now { nextProbeAt = now + interval }
+        let interval = bounds.probeIntervalNanos
+        nextProbeAt = Instant(nanoseconds: nextProbeAt.nanoseconds &+ interval)
+        if nextProbeAt <= now { nextProbeAt = Instant(nanoseconds: t &+ interval) }
     }
 }

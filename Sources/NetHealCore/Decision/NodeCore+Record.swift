@@ -2,14 +2,24 @@
 extension NodeCore {
     /// The current decision with its full evidence, computed at `now` (for `status`).
     public func record(now: Instant) -> DecisionRecord {
+        record(now: now, tally: nil)
+    }
+
+    /// `record(now:)`, with `tally` = `tally(now: now)` when the caller has it already (nil: computed).
+    func record(now: Instant, tally: Tally?) -> DecisionRecord {
         DecisionRecord(
-            at: now, state: state, rule: rule, reason: reason, evidence: evidence(now: now),
+            at: now, state: state, rule: rule, reason: reason, evidence: evidence(now: now, tally: tally),
             pacing: pacingSummary(now: now))
     }
 
     /// The evidence as of `now`: peer classification, probe summary, time since any peer was heard.
     public func evidence(now: Instant) -> Evidence {
-        let t = tally(now: now)
+        evidence(now: now, tally: nil)
+    }
+
+    /// `evidence(now:)`, with `tally` = `tally(now: now)` when the caller has it already (nil: computed).
+    func evidence(now: Instant, tally known: Tally?) -> Evidence {
+        let t = known ?? tally(now: now)
         var e = Evidence(probes: probes.summary)
         e.freshPeers = t.fresh
         e.quorum = t.quorum

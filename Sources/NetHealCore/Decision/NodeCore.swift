@@ -15,10 +15,10 @@ public struct NodeCore: Sendable {
     public private(set) var neighbors: [MemberIndex]
     /// True when `neighbors` is every other member (views are dense bitmaps).
     public private(set) var isFullMesh: Bool
-    /// When each neighbour was last heard directly (its own view in a datagram); nil = never.
-    var lastDirect: [Instant?]
-    /// The newest view of each neighbour, summarised.
-    var views: [HeldView?]
+    /// Per neighbour (by slot): the newest view held and when it was last heard directly, in one
+    /// 40-byte element, so that a received view touches one element (one cache line, one
+    /// copy-on-write check) instead of two optionals in two arrays.
+    var peers: [PeerState]
     var lastHeardAny: Instant?
     var startedAt: Instant?
     var nextGossipAt = Instant.zero
@@ -73,8 +73,7 @@ public struct NodeCore: Sendable {
             ?? NeighborGraph(roster: roster, size: settings.neighborhoodSize)
         self.neighbors = graph.neighbors(of: me)
         self.isFullMesh = graph.isFullMesh
-        self.lastDirect = Array(repeating: nil, count: neighbors.count)
-        self.views = Array(repeating: nil, count: neighbors.count)
+        self.peers = Array(repeating: PeerState(), count: neighbors.count)
     }
 
     /// The position of `member` in `neighbors`, or nil when it is not a neighbour. Inlined: called from
@@ -94,8 +93,7 @@ public struct NodeCore: Sendable {
         let graph = NeighborGraph(roster: roster, size: newSettings.neighborhoodSize)
         neighbors = graph.neighbors(of: me)
         isFullMesh = graph.isFullMesh
-        lastDirect = Array(repeating: nil, count: neighbors.count)
-        views = Array(repeating: nil, count: neighbors.count)
+        peers = Array(repeating: PeerState(), count: neighbors.count)
         relayCursor = 0
     }
 
@@ -152,14 +150,52 @@ public struct NodeCore: Sendable {
     }
 }
 
-/// The newest view held from one member, reduced to what the decision needs.
-struct HeldView: Sendable {
-    var version: ViewVersion
-    var receivedAt: Instant
-    /// Received directly from its origin (only such views are relayed).
-    var firstHand: Bool
-    var upstream: UpstreamHealth
-    var decision: DecisionState
+/// What this node holds about one neighbour: the newest view of it, reduced to what the decision
+/// needs, and when it was last heard directly. Flags instead of optionals keep the element at 40 bytes.
+struct PeerState: Sendable {
+    /// Version of the held view (meaningful when `hasView`).
+    var version = ViewVersion(incarnation: 0, sequence: 0)
+    /// When the held view was received (meaningful when `hasView`).
+    var receivedAt = Instant.zero
+    /// When the neighbour was last heard directly, i.e. its own view in a datagram (meaningful when
+    /// `heardDirect`).
+    var lastDirect = Instant.zero
+    /// A view of this neighbour is held.
+    var hasView = false
+    /// The neighbour has been heard directly at least once.
+    var heardDirect = false
+    /// The held view was received directly from its origin (only such views are relayed).
+    var firstHand = false
+    var upstream = UpstreamHealth.unknown
+    var decision = DecisionState.starting
     /// What the origin says about this node.
-    var reachOfMe: Reach
+    var reachOfMe = Reach.unknown
+    /// Where this node was in the neighbour's last listed view (`reachSubjects`): a hint, checked
+    /// before use (`absorb`). Fills the element's last two bytes.
+    var positionOfMe: UInt16 = 0
+
+    /// The held view's receive time, nil when none is held.
+    var viewReceivedAt: Instant? { hasView ? receivedAt : nil }
+    /// When last heard directly, nil when never.
+    var lastHeardDirect: Instant? { heardDirect ? lastDirect : nil }
+
+    /// Keep a newer view (one write to the element: a single uniqueness check on the array).
+    @inline(__always)
+    mutating func hold(
+        _ version: ViewVersion, receivedAt now: Instant, direct: Bool, upstream: UpstreamHealth,
+        decision: DecisionState, reachOfMe: Reach, positionOfMe: UInt16
+    ) {
+        self.version = version
+        self.receivedAt = now
+        self.hasView = true
+        self.firstHand = direct
+        self.upstream = upstream
+        self.decision = decision
+        self.reachOfMe = reachOfMe
+        self.positionOfMe = positionOfMe
+        if direct {
+            self.lastDirect = now
+            self.heardDirect = true
+        }
+    }
 }
