@@ -29,12 +29,9 @@ public struct FastStandInSigner: ViewSigner {
     /// `sign(bytes[...])` written straight onto the end of `bytes` (the same 64 bytes, no tag array).
     public func appendSignature(to bytes: inout [UInt8]) -> Int {
         var rng = SplitMix64(seed: Self.digest(bytes[...], publicKey))
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: 64))
-        bytes.withUnsafeMutableBytes { raw in
-            // Word k's bytes least significant first: what `tag` writes byte by byte.
-            for k in 0..<8 { raw.storeBytes(of: rng.next().littleEndian, toByteOffset: start + k * 8, as: UInt64.self) }
-        }
+        // Word k's bytes least significant first: what `tag` writes byte by byte (appended in place, no
+        // zero fill first).
+        for _ in 0..<8 { withUnsafeBytes(of: rng.next().littleEndian) { bytes.append(contentsOf: $0) } }
         return 64
     }
 
