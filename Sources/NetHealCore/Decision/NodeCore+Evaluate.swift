@@ -89,13 +89,13 @@ extension NodeCore {
             }
         }
         let t = tally(now: now)
-        if !t.vouchers.isEmpty {
+        if t.voucherCount > 0 {
             return Verdict(state: .hold, rule: .voucherHold, reason: .vouchers(t), tally: t)
         }
-        if t.accusers.count >= t.quorum {
+        if t.accuserCount >= t.quorum {
             return Verdict(state: .hold, rule: .accuserQuorumHeal, reason: .accuserQuorum(t), tally: t)
         }
-        if !t.upstreamFailing.isEmpty {
+        if t.upstreamFailingCount > 0 {
             return Verdict(state: .hold, rule: .upstreamOutageHold, reason: .upstreamOutage(t), tally: t)
         }
         return Verdict(state: .hold, rule: .accuserQuorumShort, reason: .quorumShort(t), tally: t)
@@ -126,7 +126,7 @@ extension NodeCore {
         let since = waitingSince ?? now
         waitingSince = since
         let t = verdict.tally ?? tally(now: now)
-        if t.healingAhead.count >= t.concurrentHealLimit {
+        if t.healingAheadCount >= t.concurrentHealLimit {
             set(.waiting, .stormGuardWait, .stormGuard(t, evidence: verdict.reason))
             return
         }
