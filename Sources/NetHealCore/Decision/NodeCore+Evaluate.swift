@@ -89,13 +89,13 @@ extension NodeCore {
             }
         }
         let t = tally(now: now)
-        if t.voucherCount > 0 {
+        if !t.vouchers.isEmpty {
             return Verdict(state: .hold, rule: .voucherHold, reason: .vouchers(t), tally: t)
         }
-        if t.accuserCount >= t.quorum {
+        if t.accusers.count >= t.quorum {
             return Verdict(state: .hold, rule: .accuserQuorumHeal, reason: .accuserQuorum(t), tally: t)
         }
-        if t.upstreamFailingCount > 0 {
+        if !t.upstreamFailing.isEmpty {
             return Verdict(state: .hold, rule: .upstreamOutageHold, reason: .upstreamOutage(t), tally: t)
         }
         return Verdict(state: .hold, rule: .accuserQuorumShort, reason: .quorumShort(t), tally: t)
@@ -126,7 +126,7 @@ extension NodeCore {
         let since = waitingSince ?? now
         waitingSince = since
         let t = verdict.tally ?? tally(now: now)
-        if t.healingAheadCount >= t.concurrentHealLimit {
+        if t.healingAhead.count >= t.concurrentHealLimit {
             set(.waiting, .stormGuardWait, .stormGuard(t, evidence: verdict.reason))
             return
         }

@@ -112,19 +112,18 @@ extension NodeCore {
     }
 
     /// Classify every neighbour by its newest view. O(neighbours): one pass marks each neighbour's
-    /// classes (one byte per neighbour, the only allocation) and counts them; the member lists are
-    /// read from the marks only when a reason text or a record needs them.
+    /// classes, then each non-empty list is written once into storage of its exact size.
     func tally(now: Instant) -> Tally {
         let fresh = bounds.viewFreshness  // `now - receivedAt < effectiveViewFreshness`, on Int64
         let t0 = now.nanoseconds
         let mine = me.int
         let n = neighbors.count
         var t = Tally()
-        t.members = neighbors
         if n > 0 {
-            t.marks = peers.withUnsafeBufferPointer { peers in
+            peers.withUnsafeBufferPointer { peers in
                 neighbors.withUnsafeBufferPointer { members in
-                    [UInt8](unsafeUninitializedCapacity: n) { marks, count in
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { marks in
+                        var counts = (silent: 0, vouchers: 0, accusers: 0, upstreamFailing: 0, healingAhead: 0)
                         for slot in 0..<n {
                             let p = peers[slot]
                             var mark: UInt8 = 0
@@ -132,33 +131,49 @@ extension NodeCore {
                                 t.fresh += 1
                                 switch p.reachOfMe {
                                 case .reachable:
-                                    mark |= Tally.voucherMark
-                                    t.voucherCount += 1
+                                    mark |= Self.voucherMark
+                                    counts.vouchers += 1
                                 case .unreachable where p.upstream == .up:
-                                    mark |= Tally.accuserMark
-                                    t.accuserCount += 1
+                                    mark |= Self.accuserMark
+                                    counts.accusers += 1
                                 default: break
                                 }
                                 if p.upstream == .failing {
-                                    mark |= Tally.upstreamFailingMark
-                                    t.upstreamFailingCount += 1
+                                    mark |= Self.upstreamFailingMark
+                                    counts.upstreamFailing += 1
                                 }
                                 switch p.decision {
                                 case .healing, .dryRun:
-                                    mark |= Tally.healingAheadMark
-                                    t.healingAheadCount += 1
+                                    mark |= Self.healingAheadMark
+                                    counts.healingAhead += 1
                                 case .waiting where members[slot].int < mine:
-                                    mark |= Tally.healingAheadMark
-                                    t.healingAheadCount += 1
+                                    mark |= Self.healingAheadMark
+                                    counts.healingAhead += 1
                                 default: break
                                 }
                             } else {
-                                mark = Tally.silentMark
-                                t.silentCount += 1
+                                mark = Self.silentMark
+                                counts.silent += 1
                             }
                             marks[slot] = mark
                         }
-                        count = n
+                        let marked = UnsafeBufferPointer(marks)
+                        func list(_ bit: UInt8, _ count: Int) -> [Int] {
+                            guard count > 0 else { return [] }
+                            return [Int](unsafeUninitializedCapacity: count) { out, filled in
+                                var k = 0
+                                for slot in 0..<n where marked[slot] & bit != 0 {
+                                    out[k] = members[slot].int
+                                    k += 1
+                                }
+                                filled = k
+                            }
+                        }
+                        t.silent = list(Self.silentMark, counts.silent)
+                        t.vouchers = list(Self.voucherMark, counts.vouchers)
+                        t.accusers = list(Self.accuserMark, counts.accusers)
+                        t.upstreamFailing = list(Self.upstreamFailingMark, counts.upstreamFailing)
+                        t.healingAhead = list(Self.healingAheadMark, counts.healingAhead)
                     }
                 }
             }
@@ -169,40 +184,26 @@ extension NodeCore {
         t.concurrentHealLimit = max(1, min(settings.maxConcurrentHeals, byFraction))
         return t
     }
+
+    /// The classes `tally` marks a neighbour with (bits of one byte per neighbour).
+    private static var silentMark: UInt8 { 1 }
+    private static var voucherMark: UInt8 { 2 }
+    private static var accuserMark: UInt8 { 4 }
+    private static var upstreamFailingMark: UInt8 { 8 }
+    private static var healingAheadMark: UInt8 { 16 }
 }
 
-/// Neighbours classified by their fresh views: counts, and the member lists (member indices, in
-/// member order) read from one class byte per neighbour.
+/// Neighbours classified by their fresh views (member indices, in member order).
 struct Tally: Sendable {
     var fresh = 0
-    var voucherCount = 0
-    var accuserCount = 0
-    var upstreamFailingCount = 0
-    var silentCount = 0
+    var vouchers: [Int] = []
+    var accusers: [Int] = []
+    var upstreamFailing: [Int] = []
+    var silent: [Int] = []
     /// Healing or dry-run healing peers, and waiting peers of higher priority (lower index).
-    var healingAheadCount = 0
+    var healingAhead: [Int] = []
     var quorum = 1
     var concurrentHealLimit = 1
-    /// The neighbours (ascending) and, slot by slot, their classes (the `…Mark` bits).
-    var members: [MemberIndex] = []
-    var marks: [UInt8] = []
-
-    static var silentMark: UInt8 { 1 }
-    static var voucherMark: UInt8 { 2 }
-    static var accuserMark: UInt8 { 4 }
-    static var upstreamFailingMark: UInt8 { 8 }
-    static var healingAheadMark: UInt8 { 16 }
-
-    var vouchers: [Int] { list(Self.voucherMark) }
-    var accusers: [Int] { list(Self.accuserMark) }
-    var upstreamFailing: [Int] { list(Self.upstreamFailingMark) }
-    var silent: [Int] { list(Self.silentMark) }
-    var healingAhead: [Int] { list(Self.healingAheadMark) }
-
-    /// The members marked with `bit`, in member order.
-    private func list(_ bit: UInt8) -> [Int] {
-        zip(members, marks).compactMap { $1 & bit != 0 ? $0.int : nil }
-    }
 }
 
 extension HealSettings {

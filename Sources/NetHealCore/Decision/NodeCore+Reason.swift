@@ -47,19 +47,19 @@ extension NodeCore {
             let why = oneMember ? "own probes fail in a one-member cluster" : "own probes fail and no peer heard for \(window)"
             return why + (heal ? ": isolated, policy heal" : ": isolated, policy hold")
         case .vouchers(let t):
-            return "own probes fail but \(t.voucherCount) fresh peer(s) still reach me (\(names(t.vouchers)))"
+            return "own probes fail but \(t.vouchers.count) fresh peer(s) still reach me (\(names(t.vouchers)))"
                 + ": not my interface"
-                + (t.upstreamFailingCount == 0 && t.accuserCount == 0 && t.fresh > 0
+                + (t.upstreamFailing.isEmpty && t.accusers.isEmpty && t.fresh > 0
                     ? "; no fresh peer fails upstream: suspect a local route or firewall fault" : "")
         case .accuserQuorum(let t):
-            return "own probes fail, no voucher, \(t.accuserCount) of \(t.fresh) fresh peers accuse"
+            return "own probes fail, no voucher, \(t.accusers.count) of \(t.fresh) fresh peers accuse"
                 + " (\(names(t.accusers))), quorum \(t.quorum)"
         case .upstreamOutage(let t):
-            return "own probes fail and \(t.upstreamFailingCount) fresh peer(s) fail upstream too"
-                + " (\(names(t.upstreamFailing))), \(t.accuserCount) accuser(s) < quorum \(t.quorum)"
+            return "own probes fail and \(t.upstreamFailing.count) fresh peer(s) fail upstream too"
+                + " (\(names(t.upstreamFailing))), \(t.accusers.count) accuser(s) < quorum \(t.quorum)"
                 + ": upstream outage"
         case .quorumShort(let t):
-            return "own probes fail, no voucher, \(t.accuserCount) of \(t.fresh) fresh peers accuse,"
+            return "own probes fail, no voucher, \(t.accusers.count) of \(t.fresh) fresh peers accuse,"
                 + " quorum \(t.quorum): not enough evidence"
         case .disabled(let evidence):
             return "healing switched off; evidence: \(text(of: evidence))"
@@ -72,7 +72,7 @@ extension NodeCore {
                 : "minimum interval \(minInterval) since the last heal"
             return "\(why): next heal allowed at \(allowed); evidence: \(text(of: evidence))"
         case .stormGuard(let t, let evidence):
-            return "\(t.healingAheadCount) peer(s) healing or ahead (\(names(t.healingAhead))), limit"
+            return "\(t.healingAhead.count) peer(s) healing or ahead (\(names(t.healingAhead))), limit"
                 + " \(t.concurrentHealLimit); evidence: \(text(of: evidence))"
         case .intent(let until, let evidence):
             return "announcing heal intent until \(until); " + text(of: evidence)
