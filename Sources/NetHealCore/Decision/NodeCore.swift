@@ -25,6 +25,12 @@ public struct NodeCore: Sendable {
     var nextProbeAt = Instant.zero
     var probeOutstandingSince: Instant?
     var gossipOrder: [MemberIndex] = []
+    /// The storage of the last fanout and relay lists returned, reused by the next round when the
+    /// shell has released them (no allocation per round). Never read for decisions.
+    var fanoutBuffer: [MemberIndex] = []
+    var relayBuffer: [MemberIndex] = []
+    /// The storage of the last effect list `handle` returned, reused likewise.
+    var effectsBuffer: [CoreEffect] = []
     var gossipCursor = 0
     var relayCursor = 0
     /// When the evidence first said "heal" in the current stretch (start of the intent dwell).
@@ -99,7 +105,11 @@ public struct NodeCore: Sendable {
 
     /// Feed one input; returns the effects to perform, in order.
     public mutating func handle(_ input: CoreInput, now: Instant) -> [CoreEffect] {
+        // The storage of the previous call's effects, normally released by the shell by now: emptied
+        // and reused (no allocation per tick); a fresh one when the shell still holds it.
         var effects: [CoreEffect] = []
+        swap(&effects, &effectsBuffer)
+        effects.removeAll(keepingCapacity: true)
         if startedAt == nil { start(now: now, effects: &effects) }
         switch input {
         case .started:
@@ -130,6 +140,7 @@ public struct NodeCore: Sendable {
             healingEnabled = enabled
             evaluate(now: now, effects: &effects)
         }
+        effectsBuffer = effects
         return effects
     }
 
