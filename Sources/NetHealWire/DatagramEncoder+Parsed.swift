@@ -109,18 +109,14 @@ extension DatagramEncoder {
     private static func assemble(_ views: [SignedView], dropped: Int) -> ParsedEncodedDatagram {
         var total = WireFormat.headerBytes
         for v in views { total += v.bytes.count }
-        let bytes = [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
-            let raw = UnsafeMutableRawBufferPointer(out)
-            WireFormat.magic.withUnsafeBytes { raw.copyMemory(from: $0) }
-            raw[4] = WireFormat.version
-            raw[5] = UInt8(views.count)
-            var at = WireFormat.headerBytes
-            for v in views {
-                v.bytes.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: raw[at...]).copyMemory(from: $0) }
-                at += v.bytes.count
-            }
-            initialized = total
-        }
+        // `reserveCapacity` and appends: storage allocated by code specialised for UInt8 (see
+        // `DatagramEncoder.sign`).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(total)
+        bytes.append(contentsOf: WireFormat.magic)
+        bytes.append(WireFormat.version)
+        bytes.append(UInt8(views.count))
+        for v in views { bytes.append(contentsOf: v.bytes) }
         let storage = ParsedStorage.make(bytes: bytes[...], capacity: views.count)
         storage.withUnsafeMutablePointerToElements { headers in
             var start = WireFormat.headerBytes

@@ -71,16 +71,25 @@ public struct DatagramEncoder: Sendable {
     }
 
     /// Encodes and signs `view` (docs/protocol.md, "Signed view"): its fields, then `signer`'s signature.
+    /// Zero bytes to start a view's fields from (a view fits in a datagram).
+    static let zeros = [UInt8](repeating: 0, count: WireFormat.maxDatagramBytes)
+
     public func sign(_ view: ReachabilityView, with signer: some ViewSigner) throws(EncodeError) -> SignedView {
         try checkShape(view)
         let size = length(of: view)
         let fieldCount = size - WireFormat.signatureBytes
-        // Written straight into uninitialised room for the whole view (no zero fill first); the signer
-        // appends the signature into the room left.
-        var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            writeFields(of: view, into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = fieldCount
+        // Room for the whole view, the fields copied from zeros and then written in place; the signer
+        // appends the signature into the room left. (Not `init(unsafeUninitializedCapacity:)`: it allocates
+        // through an unspecialised stdlib entry point that looks the storage class up in the runtime's
+        // metadata cache on every call, which cost more than the copy.)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        if fieldCount <= Self.zeros.count {
+            bytes.append(contentsOf: Self.zeros[..<fieldCount])
+        } else {
+            bytes.append(contentsOf: repeatElement(0, count: fieldCount))
         }
+        bytes.withUnsafeMutableBytes { writeFields(of: view, into: $0) }
         // reach[origin] is self and no other slot is: checked on the packed bitmap (a quarter of the slots).
         if view.reachSubjects == nil, !Self.selfSlotOnlyAtOrigin(bytes, bitmapAt: fieldCount - WireFormat.bitmapBytes(memberCount: roster.count), origin: view.origin) {
             throw .badSelfSlot(origin: view.origin)

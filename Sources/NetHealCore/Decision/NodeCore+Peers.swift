@@ -78,26 +78,20 @@ extension NodeCore {
         // Dense in a full mesh: `.isSelf` inserted at this node's index (every other member is a neighbour).
         let selfAt = isFullMesh ? me.int : -1
         precondition(selfAt <= n, "member index \(me) outside a full mesh of \(n + 1)")
-        let reach = peers.withUnsafeBufferPointer { peers in
-            [Reach](unsafeUninitializedCapacity: selfAt >= 0 ? n + 1 : n) { out, count in
-                var k = 0
-                for slot in 0..<n {
-                    if k == selfAt {
-                        out[k] = .isSelf
-                        k += 1
-                    }
-                    let p = peers[slot]
-                    out[k] =
-                        p.heardDirect
-                        ? (bound.isLonger(than: t &- p.lastDirect.nanoseconds) ? .reachable : .unreachable) : neverHeard
-                    k += 1
-                }
-                if k == selfAt {
-                    out[k] = .isSelf
-                    k += 1
-                }
-                count = k
+        // `reserveCapacity` and appends: the storage comes from code specialised for the element type
+        // (`init(unsafeUninitializedCapacity:)` allocates through an unspecialised stdlib entry point that
+        // looks the storage class up in the runtime's metadata cache on every call).
+        var reach: [Reach] = []
+        reach.reserveCapacity(selfAt >= 0 ? n + 1 : n)
+        peers.withUnsafeBufferPointer { peers in
+            for slot in 0..<n {
+                if slot == selfAt { reach.append(.isSelf) }
+                let p = peers[slot]
+                reach.append(
+                    p.heardDirect
+                        ? (bound.isLonger(than: t &- p.lastDirect.nanoseconds) ? .reachable : .unreachable) : neverHeard)
             }
+            if selfAt == n { reach.append(.isSelf) }
         }
         return (reach, isFullMesh ? nil : neighbors)
     }
@@ -160,14 +154,11 @@ extension NodeCore {
                         let marked = UnsafeBufferPointer(marks)
                         func list(_ bit: UInt8, _ count: Int) -> [Int] {
                             guard count > 0 else { return [] }
-                            return [Int](unsafeUninitializedCapacity: count) { out, filled in
-                                var k = 0
-                                for slot in 0..<n where marked[slot] & bit != 0 {
-                                    out[k] = members[slot].int
-                                    k += 1
-                                }
-                                filled = k
-                            }
+                            // Specialised allocation (see `reachContent`).
+                            var out: [Int] = []
+                            out.reserveCapacity(count)
+                            for slot in 0..<n where marked[slot] & bit != 0 { out.append(members[slot].int) }
+                            return out
                         }
                         t.silent = list(Self.silentMark, counts.silent)
                         t.vouchers = list(Self.voucherMark, counts.vouchers)
