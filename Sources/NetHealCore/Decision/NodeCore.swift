@@ -29,8 +29,6 @@ public struct NodeCore: Sendable {
     /// shell has released them (no allocation per round). Never read for decisions.
     var fanoutBuffer: [MemberIndex] = []
     var relayBuffer: [MemberIndex] = []
-    /// The storage of the last effect list `handle` returned, reused likewise.
-    var effectsBuffer: [CoreEffect] = []
     var gossipCursor = 0
     var relayCursor = 0
     /// When the evidence first said "heal" in the current stretch (start of the intent dwell).
@@ -105,11 +103,7 @@ public struct NodeCore: Sendable {
 
     /// Feed one input; returns the effects to perform, in order.
     public mutating func handle(_ input: CoreInput, now: Instant) -> [CoreEffect] {
-        // The storage of the previous call's effects, normally released by the shell by now: emptied
-        // and reused (no allocation per tick); a fresh one when the shell still holds it.
         var effects: [CoreEffect] = []
-        swap(&effects, &effectsBuffer)
-        effects.removeAll(keepingCapacity: true)
         if startedAt == nil { start(now: now, effects: &effects) }
         switch input {
         case .started:
@@ -140,7 +134,6 @@ public struct NodeCore: Sendable {
             healingEnabled = enabled
             evaluate(now: now, effects: &effects)
         }
-        effectsBuffer = effects
         return effects
     }
 
