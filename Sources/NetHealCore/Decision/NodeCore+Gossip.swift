@@ -32,16 +32,11 @@ extension NodeCore {
         let fanout = max(1, settings.gossipFanout)
         if neighbors.count <= fanout { return allPeers() }
         if gossipOrder.count != neighbors.count { gossipOrder = allPeers(); reshuffle() }
-        // Written into the storage of the previous round's list, which the shell has normally released
-        // by now (then no allocation; else `withUnsafeMutableBufferPointer` copies it first). A member
-        // already chosen (a pass ended within this round and the reshuffle put it next again) is
-        // skipped. Members of one pass are distinct, so only those chosen before the latest reshuffle
-        // need comparing.
-        var list: [MemberIndex] = []
-        swap(&list, &fanoutBuffer)
-        if list.count != fanout { list = [MemberIndex](repeating: MemberIndex(rawValue: 0), count: fanout) }
-        list.withUnsafeMutableBufferPointer { chosen in
-            var count = 0
+        // Written into the result's own storage (no per-element append checks); a member already chosen
+        // (a pass ended within this round and the reshuffle put it next again) is skipped. Members of
+        // one pass are distinct, so only those chosen before the latest reshuffle need comparing.
+        return [MemberIndex](unsafeUninitializedCapacity: fanout) { chosen, count in
+            count = 0
             var earlierPasses = 0
             while count < fanout {
                 if gossipCursor >= gossipOrder.count {
@@ -61,8 +56,6 @@ extension NodeCore {
                 }
             }
         }
-        fanoutBuffer = list
-        return list
     }
 
     /// Fisher–Yates over the current order with the core's seeded generator (one uniqueness check on
@@ -92,49 +85,44 @@ extension NodeCore {
         let t = now.nanoseconds
         let first = relayCursor % n
         var lastOther = -1
-        // `(urgent + others).prefix(limit)` built in a stack buffer: urgent origins (all of them are
-        // scanned, only the first `limit` can be sent) go first, then the round-robin ones, kept aside
-        // in a second stack buffer; nothing is appended element by element. The result goes into the
-        // storage of the previous round's list, normally released by the shell by now (no allocation).
-        var list: [MemberIndex] = []
-        swap(&list, &relayBuffer)
-        list.removeAll(keepingCapacity: true)
-        peers.withUnsafeBufferPointer { peers in
+        // `(urgent + others).prefix(limit)` written straight into the result: urgent origins (all of
+        // them are scanned, only the first `limit` can be sent) go first, then the round-robin ones,
+        // kept aside in a stack buffer; nothing is appended element by element.
+        let chosen = peers.withUnsafeBufferPointer { peers in
             neighbors.withUnsafeBufferPointer { members in
-                withUnsafeTemporaryAllocation(of: MemberIndex.self, capacity: 2 * limit) { scratch in
-                    let out = UnsafeMutableBufferPointer(rebasing: scratch[0..<limit])
-                    let others = UnsafeMutableBufferPointer(rebasing: scratch[limit...])
-                    var urgent = 0
-                    var otherCount = 0
-                    var slot = first
-                    for _ in 0..<n {
-                        let p = peers[slot]
-                        if p.hasView, p.firstHand, recent.isLonger(than: t &- p.receivedAt.nanoseconds) {
-                            if Self.announces(p.decision) {
-                                if urgent < limit { out[urgent] = members[slot] }
-                                urgent += 1
-                            } else if otherCount < limit {
-                                others[otherCount] = members[slot]
-                                otherCount += 1
-                                lastOther = slot
+                withUnsafeTemporaryAllocation(of: MemberIndex.self, capacity: limit) { others in
+                    [MemberIndex](unsafeUninitializedCapacity: limit) { out, count in
+                        var urgent = 0
+                        var otherCount = 0
+                        var slot = first
+                        for _ in 0..<n {
+                            let p = peers[slot]
+                            if p.hasView, p.firstHand, recent.isLonger(than: t &- p.receivedAt.nanoseconds) {
+                                if Self.announces(p.decision) {
+                                    if urgent < limit { out[urgent] = members[slot] }
+                                    urgent += 1
+                                } else if otherCount < limit {
+                                    others[otherCount] = members[slot]
+                                    otherCount += 1
+                                    lastOther = slot
+                                }
                             }
+                            slot += 1
+                            if slot == n { slot = 0 }
                         }
-                        slot += 1
-                        if slot == n { slot = 0 }
+                        var filled = min(urgent, limit)
+                        var k = 0
+                        while filled < limit, k < otherCount {
+                            out[filled] = others[k]
+                            filled += 1
+                            k += 1
+                        }
+                        count = filled
                     }
-                    var filled = min(urgent, limit)
-                    var k = 0
-                    while filled < limit, k < otherCount {
-                        out[filled] = others[k]
-                        filled += 1
-                        k += 1
-                    }
-                    list.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<filled]))
                 }
             }
         }
         if lastOther >= 0 { relayCursor = (lastOther + 1) % n }
-        relayBuffer = list
-        return list
+        return chosen
     }
 }

@@ -25,10 +25,6 @@ public struct NodeCore: Sendable {
     var nextProbeAt = Instant.zero
     var probeOutstandingSince: Instant?
     var gossipOrder: [MemberIndex] = []
-    /// The storage of the last fanout and relay lists returned, reused by the next round when the
-    /// shell has released them (no allocation per round). Never read for decisions.
-    var fanoutBuffer: [MemberIndex] = []
-    var relayBuffer: [MemberIndex] = []
     var gossipCursor = 0
     var relayCursor = 0
     /// When the evidence first said "heal" in the current stretch (start of the intent dwell).
