@@ -107,28 +107,36 @@ extension DatagramEncoder {
     /// parse. Each view's fixed fields are its decoded `view`'s: a `SignedView` is only made by `sign` or
     /// by the decoder, so its `bytes` encode exactly its `view`.
     private static func assemble(_ views: [SignedView], dropped: Int) -> ParsedEncodedDatagram {
-        var total = WireFormat.headerBytes
-        for v in views { total += v.bytes.count }
-        // `reserveCapacity` and appends: storage allocated by code specialised for UInt8 (see
-        // `DatagramEncoder.sign`).
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(total)
-        bytes.append(contentsOf: WireFormat.magic)
-        bytes.append(WireFormat.version)
-        bytes.append(UInt8(views.count))
-        for v in views { bytes.append(contentsOf: v.bytes) }
-        let storage = ParsedStorage.make(bytes: bytes[...], capacity: views.count)
-        storage.withUnsafeMutablePointerToElements { headers in
-            var start = WireFormat.headerBytes
-            for k in views.indices {
-                let v = views[k].view
-                (headers + k).initialize(to: DatagramDecoder.Header(
-                    start: start, origin: v.origin, version: v.version, time: v.originTimeMillis, digest: v.configDigest,
-                    upstream: v.upstream, decision: v.decision, length: views[k].bytes.count,
-                    listed: v.reachSubjects?.count))
-                start += views[k].bytes.count
+        // The views are read in place through the buffer (a `for v in views` or `let v = views[k].view`
+        // copies each view and retains its arrays: atomic writes to memory another node's datagram owns).
+        views.withUnsafeBufferPointer { vs in
+            var total = WireFormat.headerBytes
+            for k in vs.indices { total += vs[k].bytes.count }
+            // `reserveCapacity` and appends: storage allocated by code specialised for UInt8 (see
+            // `DatagramEncoder.sign`).
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(total)
+            bytes.append(contentsOf: WireFormat.magic)
+            bytes.append(WireFormat.version)
+            bytes.append(UInt8(vs.count))
+            for k in vs.indices { vs[k].bytes.withUnsafeBufferPointer { bytes.append(contentsOf: $0) } }
+            let storage = ParsedStorage.make(bytes: bytes[...], capacity: vs.count)
+            storage.withUnsafeMutablePointerToElements { headers in
+                var start = WireFormat.headerBytes
+                for k in vs.indices {
+                    let length = vs[k].bytes.count
+                    (headers + k).initialize(to: DatagramDecoder.Header(
+                        start: start, origin: vs[k].view.origin, version: vs[k].view.version,
+                        time: vs[k].view.originTimeMillis, digest: vs[k].view.configDigest, upstream: vs[k].view.upstream,
+                        decision: vs[k].view.decision, length: length, listed: vs[k].view.reachSubjects?.count))
+                    start += length
+                }
             }
+            return finish(storage, bytes, views, dropped)
         }
+    }
+
+    private static func finish(_ storage: ParsedStorage, _ bytes: [UInt8], _ views: [SignedView], _ dropped: Int) -> ParsedEncodedDatagram {
         storage.header.count = views.count
         storage.header.views = views
         return ParsedEncodedDatagram(bytes: bytes, parsed: ParsedDatagram(storage: storage), droppedRelayed: dropped)
