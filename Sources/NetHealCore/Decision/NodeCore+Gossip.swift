@@ -32,30 +32,22 @@ extension NodeCore {
         let fanout = max(1, settings.gossipFanout)
         if neighbors.count <= fanout { return allPeers() }
         if gossipOrder.count != neighbors.count { gossipOrder = allPeers(); reshuffle() }
-        // Written into the result's own storage (no per-element append checks); a member already chosen
-        // (a pass ended within this round and the reshuffle put it next again) is skipped. Members of
-        // one pass are distinct, so only those chosen before the latest reshuffle need comparing.
-        return [MemberIndex](unsafeUninitializedCapacity: fanout) { chosen, count in
-            count = 0
-            var earlierPasses = 0
-            while count < fanout {
-                if gossipCursor >= gossipOrder.count {
-                    reshuffle()
-                    earlierPasses = count
-                }
-                let next = gossipOrder[gossipCursor]
-                gossipCursor += 1
-                var seen = false
-                for k in 0..<earlierPasses where chosen[k] == next {
-                    seen = true
-                    break
-                }
-                if !seen {
-                    chosen[count] = next
-                    count += 1
-                }
+        // A member already chosen (a pass ended within this round and the reshuffle put it next again)
+        // is skipped. Members of one pass are distinct, so only those chosen before the latest reshuffle
+        // need comparing. (`reserveCapacity` and appends: specialised allocation, see `reachContent`.)
+        var chosen: [MemberIndex] = []
+        chosen.reserveCapacity(fanout)
+        var earlierPasses = 0
+        while chosen.count < fanout {
+            if gossipCursor >= gossipOrder.count {
+                reshuffle()
+                earlierPasses = chosen.count
             }
+            let next = gossipOrder[gossipCursor]
+            gossipCursor += 1
+            if !chosen[..<earlierPasses].contains(next) { chosen.append(next) }
         }
+        return chosen
     }
 
     /// Fisher–Yates over the current order with the core's seeded generator (one uniqueness check on
@@ -85,40 +77,32 @@ extension NodeCore {
         let t = now.nanoseconds
         let first = relayCursor % n
         var lastOther = -1
-        // `(urgent + others).prefix(limit)` written straight into the result: urgent origins (all of
+        // `(urgent + others).prefix(limit)` without building the concatenation: urgent origins (all of
         // them are scanned, only the first `limit` can be sent) go first, then the round-robin ones,
-        // kept aside in a stack buffer; nothing is appended element by element.
-        let chosen = peers.withUnsafeBufferPointer { peers in
+        // kept aside in a stack buffer. (`reserveCapacity` and appends: specialised allocation, see
+        // `reachContent`.)
+        var chosen: [MemberIndex] = []
+        chosen.reserveCapacity(limit)
+        peers.withUnsafeBufferPointer { peers in
             neighbors.withUnsafeBufferPointer { members in
                 withUnsafeTemporaryAllocation(of: MemberIndex.self, capacity: limit) { others in
-                    [MemberIndex](unsafeUninitializedCapacity: limit) { out, count in
-                        var urgent = 0
-                        var otherCount = 0
-                        var slot = first
-                        for _ in 0..<n {
-                            let p = peers[slot]
-                            if p.hasView, p.firstHand, recent.isLonger(than: t &- p.receivedAt.nanoseconds) {
-                                if Self.announces(p.decision) {
-                                    if urgent < limit { out[urgent] = members[slot] }
-                                    urgent += 1
-                                } else if otherCount < limit {
-                                    others[otherCount] = members[slot]
-                                    otherCount += 1
-                                    lastOther = slot
-                                }
+                    var otherCount = 0
+                    var slot = first
+                    for _ in 0..<n {
+                        let p = peers[slot]
+                        if p.hasView, p.firstHand, recent.isLonger(than: t &- p.receivedAt.nanoseconds) {
+                            if Self.announces(p.decision) {
+                                if chosen.count < limit { chosen.append(members[slot]) }
+                            } else if otherCount < limit {
+                                others[otherCount] = members[slot]
+                                otherCount += 1
+                                lastOther = slot
                             }
-                            slot += 1
-                            if slot == n { slot = 0 }
                         }
-                        var filled = min(urgent, limit)
-                        var k = 0
-                        while filled < limit, k < otherCount {
-                            out[filled] = others[k]
-                            filled += 1
-                            k += 1
-                        }
-                        count = filled
+                        slot += 1
+                        if slot == n { slot = 0 }
                     }
+                    for k in 0..<otherCount where chosen.count < limit { chosen.append(others[k]) }
                 }
             }
         }
