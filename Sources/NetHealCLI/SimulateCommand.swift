@@ -45,11 +45,14 @@ public struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Benchmark: simulated node-seconds per wall second and peak RSS for 100/1,000/10,000 nodes.")
     var bench = false
 
-    @Option(help: "With --bench: simulated time of every case (e.g. 1h); default 10m (1m for 10,000 nodes).")
+    @Option(help: "With --bench: simulated time of every case (e.g. 1h); default 10m up to 200 nodes, 1h below 5,000, 10m from 5,000.")
     var benchDuration: String?
 
     @Option(help: "With --bench: fleet sizes, comma-separated (default 100,1000,10000).")
     var benchSizes: String = "100,1000,10000"
+
+    @Option(help: "With --bench: runs of every case; the median run is quoted with the spread (default 1).")
+    var benchRepeat: Int = 1
 
     @Flag(help: "Use the fast stand-in signer instead of libsodium Ed25519 (huge fleets; output says so).")
     var fastSigner = false
@@ -200,9 +203,10 @@ public struct SimulateCommand: AsyncParsableCommand {
         }
         let sizes = benchSizes.split(separator: ",").compactMap { Int($0) }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 >= 2 }) else { return usage("--bench-sizes wants e.g. 100,1000,10000") }
+        guard (1...100).contains(benchRepeat) else { return usage("--bench-repeat wants a count from 1 to 100") }
         do {
             print("bench: \(fastSigner ? "fast stand-in signer for every case" : "libsodium Ed25519 for ≤ 200 nodes (and the stand-in for comparison), the fast stand-in above")")
-            for line in try Bench.run(fast: fastSigner, sizes: sizes, duration: duration, threads: threads) { print(line) }
+            for line in try Bench.run(fast: fastSigner, sizes: sizes, duration: duration, threads: threads, repeats: benchRepeat) { print(line) }
             return 0
         } catch {
             print("CRASH bench: \(error)")

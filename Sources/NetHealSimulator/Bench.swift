@@ -49,7 +49,11 @@ public enum Bench {
 
     /// Runs the cases and returns printable lines. `duration` overrides every case's simulated time.
     /// `threads`: engine threads of every case (nil chooses per case, `Simulation.engineThreads`).
-    public static func run(fast: Bool, sizes: [Int] = [100, 1000, 10000], duration: Duration? = nil, threads: Int? = nil) throws -> [String] {
+    /// `repeats`: runs of every case, back to back (default 1); the line quotes the median run by wall
+    /// time and the spread of all runs (this machine is noisy: one run is not a figure).
+    public static func run(
+        fast: Bool, sizes: [Int] = [100, 1000, 10000], duration: Duration? = nil, threads: Int? = nil, repeats: Int = 1
+    ) throws -> [String] {
         var cases: [Case] = []
         for size in sizes {
             switch size {
@@ -66,13 +70,19 @@ public enum Bench {
         }
         var lines = ["bench: simulated node-seconds per wall second; peak RSS is the process high-water mark (VmHWM)"]
         for c in cases {
-            let m = try SimulatorSpeed.measure(size: c.size, fast: c.fast, duration: c.duration, seed: 1000, threads: threads)
+            var runs: [SimulatorSpeed] = []
+            for _ in 0..<max(1, repeats) {
+                runs.append(try SimulatorSpeed.measure(size: c.size, fast: c.fast, duration: c.duration, seed: 1000, threads: threads))
+            }
+            let walls = runs.map(\.wallSeconds).sorted()
+            let m = runs.sorted { $0.wallSeconds < $1.wallSeconds }[(runs.count - 1) / 2]
             let rss = peakRSSKiB().map { "\($0 / 1024) MiB" } ?? "n/a"
+            let spread = runs.count == 1 ? "" : " (median of \(runs.count) runs; all: \(walls.map { String(format2: $0) + "s" }.joined(separator: " ")))"
             lines.append("  \(c.size) nodes, \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "
                 + "engine \(m.threads == 1 ? "serial (1 thread)" : "window-parallel (\(m.threads) threads)"): "
-                + "\(String(format2: m.wallSeconds))s wall, simulated/wall \(String(format2: m.simulatedPerWall))×, "
+                + "\(String(format2: m.wallSeconds))s wall\(spread), simulated/wall \(String(format2: m.simulatedPerWall))×, "
                 + "\(Int(m.nodeSecondsPerSecond)) node-s/s, "
-                + "\(Int(Double(m.events) / m.wallSeconds)) events/s, peak RSS \(rss), violations \(m.violations)")
+                + "\(Int(Double(m.events) / m.wallSeconds)) events/s, peak RSS \(rss), violations \(runs.map(\.violations).max() ?? 0)")
         }
         return lines
     }

@@ -25,6 +25,10 @@ final class SentDatagram: @unchecked Sendable {
     /// `views[0].view` (a placeholder when not parsed): a constant of the datagram, so that handing it to
     /// each recipient's policy borrows it instead of copying it per delivery.
     let senderReach: ReachabilityView
+    /// The sender's signed view in a box of its own, which receivers keep for relaying (`remember`):
+    /// a slot holds one reference (one count to move, eight bytes), and the datagram itself is freed
+    /// after its last delivery. nil when not parsed.
+    let kept: KeptView?
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
     private let knownBits = Atomic<UInt64>(0)
@@ -48,10 +52,12 @@ final class SentDatagram: @unchecked Sendable {
             error = nil
             views = (0..<p.viewCount).map { decoder.signedView(p, at: $0) }
             senderReach = views[0].view
+            kept = KeptView(views[0])
         case .failure(let e):
             parsed = nil
             error = e
             views = []
+            kept = nil
             senderReach = ReachabilityView(
                 origin: MemberIndex(rawValue: 0), incarnation: 0, sequence: 0, originTimeMillis: 0, configDigest: 0,
                 upstream: .unknown, decision: .starting, reach: [])
@@ -66,6 +72,7 @@ final class SentDatagram: @unchecked Sendable {
         error = nil
         views = made.parsed.views
         senderReach = views[0].view
+        kept = KeptView(views[0])
     }
 
     /// The origin of view `k` (datagram order).
@@ -81,4 +88,11 @@ final class SentDatagram: @unchecked Sendable {
 
     /// The sender's view, when the datagram parsed.
     var senderView: SignedView? { views.first }
+}
+
+/// A sender's signed view as a receiver keeps it for relaying: shared by every receiver of the datagram
+/// that carried it, immutable.
+final class KeptView: @unchecked Sendable {
+    let view: SignedView
+    init(_ view: SignedView) { self.view = view }
 }

@@ -227,15 +227,16 @@ extension Simulation {
 
     /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.
     func remember(_ i: Int, _ origin: UInt16, _ sent: SentDatagram) {
+        let view = sent.kept
         let base = i * Self.recentCapacity
         if let k = recentSlot(i, origin) {
-            recentSent[k] = sent
+            recentSent[k] = view
         } else if recentCount[i] < Self.recentCapacity {
-            recentSent[base + recentCount[i]] = sent
+            recentSent[base + recentCount[i]] = view
             recentOrigins[base + recentCount[i]] = origin
             recentCount[i] += 1
         } else {
-            recentSent[base + recentCursor[i]] = sent
+            recentSent[base + recentCursor[i]] = view
             recentOrigins[base + recentCursor[i]] = origin
             recentCursor[i] = (recentCursor[i] + 1) % Self.recentCapacity
         }

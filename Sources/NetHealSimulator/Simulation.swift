@@ -70,8 +70,11 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var persisted: [PacingState?]
     @exclusivity(unchecked) var persistedOffset: [Int64]
     /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
-    /// Flat, `recentCapacity` slots per node: the datagram whose sender's view is kept, its origin.
-    @exclusivity(unchecked) var recentSent: FixedArray<SentDatagram?>
+    /// Flat, `recentCapacity` slots per node: the sender's signed view (boxed, `SentDatagram.kept`), its
+    /// origin. Only the view is kept, not its datagram: the datagram (bytes, parse, relayed views) is
+    /// freed after its last delivery, which keeps the fleet's live memory (and a delivery's cache
+    /// misses) small.
+    @exclusivity(unchecked) var recentSent: FixedArray<KeptView?>
     @exclusivity(unchecked) var recentOrigins: FixedArray<UInt16>
     @exclusivity(unchecked) var recentCount: FixedArray<Int>
     @exclusivity(unchecked) var recentCursor: FixedArray<Int>
