@@ -74,8 +74,9 @@ public enum Bench {
             for _ in 0..<max(1, repeats) {
                 runs.append(try SimulatorSpeed.measure(size: c.size, fast: c.fast, duration: c.duration, seed: 1000, threads: threads))
             }
-            let walls = runs.map(\.wallSeconds).sorted()
-            let m = runs.sorted { $0.wallSeconds < $1.wallSeconds }[(runs.count - 1) / 2]
+            runs.sort { $0.wallSeconds < $1.wallSeconds }
+            let m = runs[(runs.count - 1) / 2]
+            let walls = runs.map(\.wallSeconds)
             let rss = peakRSSKiB().map { "\($0 / 1024) MiB" } ?? "n/a"
             let spread = runs.count == 1 ? "" : " (median of \(runs.count) runs; all: \(walls.map { String(format2: $0) + "s" }.joined(separator: " ")))"
             lines.append("  \(c.size) nodes, \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "

@@ -85,14 +85,12 @@ final class SentDatagram: @unchecked Sendable {
         let v = views[k].view
         return ViewVersion(incarnation: v.incarnation, sequence: v.sequence)
     }
-
-    /// The sender's view, when the datagram parsed.
-    var senderView: SignedView? { views.first }
 }
 
 /// A sender's signed view as a receiver keeps it for relaying: shared by every receiver of the datagram
 /// that carried it, immutable.
 final class KeptView: @unchecked Sendable {
+    /// The sender's view exactly as the datagram carried it (fields and signed bytes).
     let view: SignedView
     init(_ view: SignedView) { self.view = view }
 }
