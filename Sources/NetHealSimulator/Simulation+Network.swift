@@ -39,7 +39,7 @@ extension Simulation {
         var relayed: [SignedView] = []
         relayed.reserveCapacity(relay.count + 1)
         for origin in relay {
-            if let k = recentSlot(i, origin.rawValue), let view = recentSent[k]?.view {
+            if let k = recentSlot(i, origin.rawValue), let view = keptViews[k]?.view {
                 relayed.append(view)
             }
         }

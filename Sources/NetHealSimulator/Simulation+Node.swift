@@ -135,7 +135,7 @@ extension Simulation {
         var w = graph.isFullMesh ? ViewWatermarks(memberCount: n) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
         w.pin(MemberIndex(i))
         watermarks[i] = w
-        for k in (i * Self.recentCapacity)..<((i + 1) * Self.recentCapacity) { recentSent[k] = nil }
+        for k in (i * Self.recentCapacity)..<((i + 1) * Self.recentCapacity) { keptViews[k] = nil }
         recentCount[i] = 0
         recentCursor[i] = 0
         nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next(), graph: graph)
@@ -227,16 +227,16 @@ extension Simulation {
 
     /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.
     func remember(_ i: Int, _ origin: UInt16, _ sent: SentDatagram) {
-        let view = sent.kept
+        let kept = sent.kept
         let base = i * Self.recentCapacity
         if let k = recentSlot(i, origin) {
-            recentSent[k] = view
+            keptViews[k] = kept
         } else if recentCount[i] < Self.recentCapacity {
-            recentSent[base + recentCount[i]] = view
+            keptViews[base + recentCount[i]] = kept
             recentOrigins[base + recentCount[i]] = origin
             recentCount[i] += 1
         } else {
-            recentSent[base + recentCursor[i]] = view
+            keptViews[base + recentCursor[i]] = kept
             recentOrigins[base + recentCursor[i]] = origin
             recentCursor[i] = (recentCursor[i] + 1) % Self.recentCapacity
         }

@@ -74,7 +74,7 @@ public final class Simulation<P: SimPolicy> {
     /// origin. Only the view is kept, not its datagram: the datagram (bytes, parse, relayed views) is
     /// freed after its last delivery, which keeps the fleet's live memory (and a delivery's cache
     /// misses) small.
-    @exclusivity(unchecked) var recentSent: FixedArray<KeptView?>
+    @exclusivity(unchecked) var keptViews: FixedArray<KeptView?>
     @exclusivity(unchecked) var recentOrigins: FixedArray<UInt16>
     @exclusivity(unchecked) var recentCount: FixedArray<Int>
     @exclusivity(unchecked) var recentCursor: FixedArray<Int>
@@ -148,7 +148,7 @@ public final class Simulation<P: SimPolicy> {
         nodes.release()
         watermarks.release()
         sequence.release()
-        recentSent.release()
+        keptViews.release()
         recentOrigins.release()
         recentCount.release()
         recentCursor.release()
@@ -251,7 +251,7 @@ public final class Simulation<P: SimPolicy> {
         skewMillis = Array(repeating: 0, count: n)
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
-        recentSent = FixedArray(repeating: nil, count: n * Self.recentCapacity)
+        keptViews = FixedArray(repeating: nil, count: n * Self.recentCapacity)
         recentOrigins = FixedArray(repeating: 0, count: n * Self.recentCapacity)
         recentCount = FixedArray(repeating: 0, count: n)
         recentCursor = FixedArray(repeating: 0, count: n)

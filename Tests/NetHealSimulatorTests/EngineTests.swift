@@ -95,7 +95,7 @@ import Testing
             // Every node's own last view, as a receiver kept it (the content to send again).
             var own: [Int: SignedView] = [:]
             for k in 0..<(size * 32) {
-                if let kept = sim.recentSent[k]?.view { own[kept.view.origin.int] = kept }
+                if let kept = sim.keptViews[k]?.view { own[kept.view.origin.int] = kept }
             }
             var checked = 0
             for i in 0..<size {
@@ -115,7 +115,7 @@ import Testing
                 // The relayed views are the kept ones, and the box a receiver keeps is the sender's view.
                 for (v, origin) in relay.enumerated() {
                     let slot = try #require(sim.recentSlot(i, origin.rawValue))
-                    #expect(sent.views[1 + v] == sim.recentSent[slot]?.view)
+                    #expect(sent.views[1 + v] == sim.keptViews[slot]?.view)
                 }
                 #expect(sent.kept?.view == sent.views[0])
                 if !relay.isEmpty { checked += 1 }
