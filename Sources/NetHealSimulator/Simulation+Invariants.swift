@@ -12,10 +12,9 @@ struct CheckerState {
     /// Per receiver, the highest version accepted from each origin in the current process (lazily
     /// sized; full mesh). Never copied: the parallel engine's threads write their own receivers' rows.
     var lastAccepted: FixedArray<[ViewVersion]>
-    /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: a slot per
-    /// neighbour, so that 10,000 nodes do not need 10,000² versions (1.6 GB). One table per engine thread:
-    /// receiver `i`'s row is in table `owner(i)` (`Simulation.owner`), so each thread writes only its own.
-    var lastAcceptedSparse: FixedArray<AcceptedVersions>
+    /// The same in neighbourhood mode, where a receiver hears only a few dozen origins: the `accepted`
+    /// of each (receiver, neighbour) cell, beside the relay memory (`Simulation.cells`), so that 10,000
+    /// nodes do not need 10,000² versions (1.6 GB).
     var restarted: [Bool]
     var lastRestart: [Int64]
     var firstWedgeAt: [Int64?]
@@ -23,11 +22,10 @@ struct CheckerState {
     /// The node's interface could send when its latest heal started (so peers can have seen it healing).
     var announcedHeal: [Bool]
 
-    init(n: Int, graph: NeighborGraph, shards: Int) {
+    init(n: Int) {
         lastProbeAnswered = Array(repeating: false, count: n)
         healStarts = Array(repeating: [], count: n)
         lastAccepted = FixedArray(repeating: [], count: n)
-        lastAcceptedSparse = FixedArray(repeating: AcceptedVersions(graph: graph, count: n), count: shards)
         restarted = Array(repeating: false, count: n)
         lastRestart = Array(repeating: Int64.min / 2, count: n)
         firstWedgeAt = Array(repeating: nil, count: n)
@@ -175,7 +173,7 @@ extension Simulation {
     func onRestarted(_ i: Int) {
         check.lastProbeAnswered[i] = false
         check.lastAccepted[i] = []
-        if !graph.isFullMesh { check.lastAcceptedSparse[owner(i)].reset(i) }
+        if !graph.isFullMesh { cells.resetAccepted(i) }
         check.restarted[i] = true
         check.lastRestart[i] = now
     }
@@ -249,7 +247,7 @@ extension Simulation {
             } else {
                 check.lastAccepted[i][o] = version
             }
-        } else if let last = check.lastAcceptedSparse[owner(i)].raise(i, o, to: version) {
+        } else if let last = cells.raise(i, o, to: version) {
             violation(.safety, "accepted view \(version) of \(Scenario.nodeName(o)) not newer than"
                 + " \(last) already accepted (replay)")
         }

@@ -39,9 +39,7 @@ extension Simulation {
         var relayed: [SignedView] = []
         relayed.reserveCapacity(relay.count + 1)
         for origin in relay {
-            if let k = recentSlot(i, origin.rawValue), let view = keptViews[k]?.view {
-                relayed.append(view)
-            }
+            if let view = keptView(i, origin.rawValue) { relayed.append(view) }
         }
         let made: ParsedEncodedDatagram
         do {

@@ -135,9 +135,7 @@ extension Simulation {
         var w = graph.isFullMesh ? ViewWatermarks(memberCount: n) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
         w.pin(MemberIndex(i))
         watermarks[i] = w
-        for k in (i * Self.recentCapacity)..<((i + 1) * Self.recentCapacity) { keptViews[k] = nil }
-        recentCount[i] = 0
-        recentCursor[i] = 0
+        forgetKept(i)
         nodes[i] = P(roster: roster, me: MemberIndex(i), settings: settings, pacing: pacing, seed: restartRng.next(), graph: graph)
         running[i] = true
         lastDisturbed[i] = now
@@ -225,9 +223,45 @@ extension Simulation {
         return (next..<(base + Self.capturedCapacity)).map { capturedRing[$0] } + (base..<next).map { capturedRing[$0] }
     }
 
-    /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it.
+    /// Keeps the sender's view of `sent` (from `origin`) as node `i`'s latest first-hand view of it:
+    /// in its neighbour cell (neighbourhood mode; only neighbours are ever relayed), else in the ring.
+    @inline(__always)
     func remember(_ i: Int, _ origin: UInt16, _ sent: SentDatagram) {
-        let kept = sent.kept
+        if graph.isFullMesh { rememberInRing(i, origin, sent.kept) } else { cells.keep(i, Int(origin), sent.kept) }
+    }
+
+    /// Node `i`'s latest first-hand view of `origin`, if it keeps one.
+    @inline(__always)
+    func keptView(_ i: Int, _ origin: UInt16) -> SignedView? {
+        if graph.isFullMesh {
+            guard let k = recentSlot(i, origin) else { return nil }
+            return keptViews[k]?.view
+        }
+        return cells.kept(i, Int(origin))?.view
+    }
+
+    /// The origins whose views node `i` keeps (ring order in a full mesh, ascending otherwise).
+    func keptOrigins(_ i: Int) -> [UInt16] {
+        if graph.isFullMesh {
+            let base = i * Self.recentCapacity
+            return (base..<(base + recentCount[i])).map { recentOrigins[$0] }
+        }
+        return cells.keptOrigins(i).map { UInt16($0) }
+    }
+
+    /// Node `i` keeps no views (its agent restarted).
+    func forgetKept(_ i: Int) {
+        if graph.isFullMesh {
+            for k in (i * Self.recentCapacity)..<((i + 1) * Self.recentCapacity) { keptViews[k] = nil }
+            recentCount[i] = 0
+            recentCursor[i] = 0
+        } else {
+            cells.forgetKept(i)
+        }
+    }
+
+    /// The ring of a full mesh: the oldest entry goes when full.
+    func rememberInRing(_ i: Int, _ origin: UInt16, _ kept: KeptView?) {
         let base = i * Self.recentCapacity
         if let k = recentSlot(i, origin) {
             keptViews[k] = kept
@@ -242,7 +276,7 @@ extension Simulation {
         }
     }
 
-    /// The flat slot of node `i`'s kept view of `origin`, if any (first match, in slot order).
+    /// The flat ring slot of node `i`'s kept view of `origin`, if any (first match, in slot order).
     func recentSlot(_ i: Int, _ origin: UInt16) -> Int? {
         let base = i * Self.recentCapacity
         var k = base

@@ -69,11 +69,14 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var skewMillis: [Int64]
     @exclusivity(unchecked) var persisted: [PacingState?]
     @exclusivity(unchecked) var persistedOffset: [Int64]
-    /// Per node: the latest first-hand signed views received (small ring, searched by origin for relays).
-    /// Flat, `recentCapacity` slots per node: the sender's signed view (boxed, `SentDatagram.kept`), its
-    /// origin. Only the view is kept, not its datagram: the datagram (bytes, parse, relayed views) is
-    /// freed after its last delivery, which keeps the fleet's live memory (and a delivery's cache
-    /// misses) small.
+    /// Neighbourhood mode: per (receiver, neighbour), the checker's replay memory and the neighbour's
+    /// latest first-hand signed view, side by side (`NeighbourCells`). Empty in a full mesh.
+    let cells: NeighbourCells
+    /// Full mesh: per node, the latest first-hand signed views received (small ring, searched by origin
+    /// for relays). Flat, `recentCapacity` slots per node: the sender's signed view (boxed,
+    /// `SentDatagram.kept`), its origin. Empty in neighbourhood mode (`cells`). Only the view is kept,
+    /// not its datagram: the datagram (bytes, parse, relayed views) is freed after its last delivery,
+    /// which keeps the fleet's live memory (and a delivery's cache misses) small.
     @exclusivity(unchecked) var keptViews: FixedArray<KeptView?>
     @exclusivity(unchecked) var recentOrigins: FixedArray<UInt16>
     @exclusivity(unchecked) var recentCount: FixedArray<Int>
@@ -157,7 +160,7 @@ public final class Simulation<P: SimPolicy> {
         capturedNext.release()
         trackIdle.release()
         check.lastAccepted.release()
-        check.lastAcceptedSparse.release()
+        cells.release()
     }
 
     /// Builds the fleet. `recordTimeline` keeps every state change (for `--report`).
@@ -251,10 +254,12 @@ public final class Simulation<P: SimPolicy> {
         skewMillis = Array(repeating: 0, count: n)
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
-        keptViews = FixedArray(repeating: nil, count: n * Self.recentCapacity)
-        recentOrigins = FixedArray(repeating: 0, count: n * Self.recentCapacity)
-        recentCount = FixedArray(repeating: 0, count: n)
-        recentCursor = FixedArray(repeating: 0, count: n)
+        cells = NeighbourCells(graph: graph, count: n)
+        let ringNodes = graph.isFullMesh ? n : 0
+        keptViews = FixedArray(repeating: nil, count: ringNodes * Self.recentCapacity)
+        recentOrigins = FixedArray(repeating: 0, count: ringNodes * Self.recentCapacity)
+        recentCount = FixedArray(repeating: 0, count: ringNodes)
+        recentCursor = FixedArray(repeating: 0, count: ringNodes)
         var captures = [Bool](repeating: graph.isFullMesh, count: n)
         for f in scenario.faults {
             if case .replay(let from, _, _, _) = f.fault { for m in from.members where m < n { captures[m] = true } }
@@ -277,7 +282,7 @@ public final class Simulation<P: SimPolicy> {
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
         chunkCount = Self.chunkCount(nodes: n, threads: threadCount)
-        check = CheckerState(n: n, graph: graph, shards: chunkCount)
+        check = CheckerState(n: n)
         trackIdle = FixedArray(repeating: false, count: n)
         replayIdle = Array(repeating: true, count: n)
         shards = (0..<chunkCount).map { _ in ParShard() }

@@ -94,14 +94,17 @@ import Testing
             try sim.advance(to: s(2.5))
             // Every node's own last view, as a receiver kept it (the content to send again).
             var own: [Int: SignedView] = [:]
-            for k in 0..<(size * 32) {
-                if let kept = sim.keptViews[k]?.view { own[kept.view.origin.int] = kept }
+            for i in 0..<size {
+                for origin in sim.keptOrigins(i) {
+                    let kept = try #require(sim.keptView(i, origin))
+                    #expect(kept.view.origin.rawValue == origin)
+                    own[kept.view.origin.int] = kept
+                }
             }
             var checked = 0
             for i in 0..<size {
                 guard let mine = own[i] else { continue }
-                let base = i * 32
-                let relay = (base..<(base + min(2, sim.recentCount[i]))).map { MemberIndex(rawValue: sim.recentOrigins[$0]) }
+                let relay = sim.keptOrigins(i).prefix(2).map { MemberIndex(rawValue: $0) }
                 let content = ViewContent(
                     upstream: mine.view.upstream, decision: mine.view.decision, reach: mine.view.reach,
                     reachSubjects: mine.view.reachSubjects)
@@ -114,8 +117,7 @@ import Testing
                 }
                 // The relayed views are the kept ones, and the box a receiver keeps is the sender's view.
                 for (v, origin) in relay.enumerated() {
-                    let slot = try #require(sim.recentSlot(i, origin.rawValue))
-                    #expect(sent.views[1 + v] == sim.keptViews[slot]?.view)
+                    #expect(sent.views[1 + v] == sim.keptView(i, origin.rawValue))
                 }
                 #expect(sent.kept?.view == sent.views[0])
                 if !relay.isEmpty { checked += 1 }

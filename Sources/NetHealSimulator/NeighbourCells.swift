@@ -1,0 +1,148 @@
+import NetHealCore
+
+/// What the simulator keeps per (receiver, neighbour) in neighbourhood mode, side by side in one
+/// 32-byte cell: the checker's replay memory (the highest version the receiver accepted from that
+/// neighbour) and the relay memory (the neighbour's latest first-hand signed view, which the receiver
+/// relays). A delivery touches both for its sender, so they share a cache line instead of living in
+/// two tables (docs/performance.md §4, session 8).
+///
+/// A receiver's cells are found by binary search over its neighbours in a flat copy of the graph's rows
+/// (two bytes a member: ~64 KB at 1,000 nodes, which stays in cache). Each receiver's block starts on
+/// a 64-byte line, so the parallel engine's two threads never write one line. Origins outside the
+/// neighbourhood (a forged or odd sender) have no cell: their accepted versions go to a per-receiver
+/// dictionary, and their views are not kept (the core relays only neighbours). Memory grows with the
+/// edges of the graph, not with members².
+///
+/// Allocated once and never copied (copies share the storage, like `FixedArray`): the engine's threads
+/// write their own receivers' cells in place. The owner calls `release()` once.
+struct NeighbourCells {
+    /// One (receiver, neighbour) cell; (0, 0) in `accepted` stands for "nothing accepted yet", below
+    /// every real version.
+    struct Cell {
+        var accepted: ViewVersion
+        var kept: KeptView?
+        /// Pads the cell to 32 bytes: two cells a cache line, none across two.
+        var padding: UInt64 = 0
+    }
+
+    /// Receiver r's cells are `start ..< start + count`.
+    struct Row {
+        var start: Int32
+        var count: Int32
+    }
+
+    static let none = ViewVersion(incarnation: 0, sequence: 0)
+
+    private let rows: FixedArray<Row>
+    /// The neighbour of each cell, ascending within a receiver's block (padding cells are never searched).
+    private let members: FixedArray<UInt16>
+    private let cells: UnsafeMutablePointer<Cell>
+    private let cellCount: Int
+    private let others: FixedArray<[Int: ViewVersion]>
+
+    /// Cells for the receivers of `graph` (none for a full mesh, where the simulator keeps dense rows).
+    init(graph: NeighborGraph, count n: Int) {
+        var rowList: [Row] = []
+        var memberList: [UInt16] = []
+        if !graph.isFullMesh {
+            rowList.reserveCapacity(n)
+            for r in 0..<n {
+                let row = graph.neighbors(of: MemberIndex(r))
+                rowList.append(Row(start: Int32(memberList.count), count: Int32(row.count)))
+                memberList += row.map(\.rawValue)
+                // Pad the block to whole lines (two cells each).
+                if memberList.count % 2 == 1 { memberList.append(.max) }
+            }
+        }
+        rows = FixedArray(rowList)
+        members = FixedArray(memberList)
+        cellCount = memberList.count
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: max(1, cellCount) * MemoryLayout<Cell>.stride, alignment: 64)
+        cells = raw.bindMemory(to: Cell.self, capacity: max(1, cellCount))
+        cells.initialize(repeating: Cell(accepted: Self.none, kept: nil), count: cellCount)
+        others = FixedArray(repeating: [:], count: graph.isFullMesh ? 0 : n)
+    }
+
+    /// The cell of (`receiver`, `origin`), nil when `origin` is not a neighbour (or in a full mesh).
+    @inline(__always)
+    func cell(_ receiver: Int, _ origin: Int) -> Int? {
+        guard receiver < rows.count else { return nil }
+        let row = rows[receiver]
+        var n = Int(row.count)
+        guard n > 0, origin <= Int(UInt16.max) else { return nil }
+        let key = UInt16(truncatingIfNeeded: origin)
+        var base = Int(row.start)
+        // Branch-free lower bound over the receiver's ascending neighbours.
+        while n > 1 {
+            let half = n &>> 1
+            base = members[base &+ half] < key ? base &+ half : base
+            n &-= half
+        }
+        if members[base] < key { base &+= 1 }
+        return base < Int(row.start) + Int(row.count) && members[base] == key ? base : nil
+    }
+
+    // MARK: The checker's replay memory
+
+    /// Records `version` for (`receiver`, `origin`) when it is newer than the one stored and returns nil;
+    /// otherwise changes nothing and returns the stored version.
+    func raise(_ receiver: Int, _ origin: Int, to version: ViewVersion) -> ViewVersion? {
+        if let k = cell(receiver, origin) {
+            let last = cells[k].accepted
+            if version <= last { return last }
+            cells[k].accepted = version
+            return nil
+        }
+        let last = others[receiver][origin] ?? Self.none
+        if version <= last { return last }
+        others[receiver][origin] = version
+        return nil
+    }
+
+    /// Forgets everything `receiver` accepted (its agent restarted).
+    func resetAccepted(_ receiver: Int) {
+        guard receiver < rows.count else { return }
+        let row = rows[receiver]
+        for k in Int(row.start)..<(Int(row.start) + Int(row.count)) { cells[k].accepted = Self.none }
+        others[receiver] = [:]
+    }
+
+    // MARK: The relay memory
+
+    /// Keeps `kept` as `receiver`'s latest first-hand view of neighbour `origin` (nothing for another origin).
+    @inline(__always)
+    func keep(_ receiver: Int, _ origin: Int, _ kept: KeptView?) {
+        if let k = cell(receiver, origin) { cells[k].kept = kept }
+    }
+
+    /// `receiver`'s latest first-hand view of neighbour `origin`, if any.
+    @inline(__always)
+    func kept(_ receiver: Int, _ origin: Int) -> KeptView? {
+        guard let k = cell(receiver, origin) else { return nil }
+        return cells[k].kept
+    }
+
+    /// The neighbours whose views `receiver` keeps, ascending.
+    func keptOrigins(_ receiver: Int) -> [Int] {
+        guard receiver < rows.count else { return [] }
+        let row = rows[receiver]
+        return (Int(row.start)..<(Int(row.start) + Int(row.count))).filter { cells[$0].kept != nil }.map { Int(members[$0]) }
+    }
+
+    /// Drops every view `receiver` keeps (its agent restarted).
+    func forgetKept(_ receiver: Int) {
+        guard receiver < rows.count else { return }
+        let row = rows[receiver]
+        for k in Int(row.start)..<(Int(row.start) + Int(row.count)) { cells[k].kept = nil }
+    }
+
+    /// Deinitializes and frees the storage; the value (and every copy) is invalid afterwards.
+    func release() {
+        cells.deinitialize(count: cellCount)
+        UnsafeMutableRawPointer(cells).deallocate()
+        rows.release()
+        members.release()
+        others.release()
+    }
+}
