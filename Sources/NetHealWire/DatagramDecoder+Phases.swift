@@ -13,20 +13,24 @@ public struct ParsedDatagram: @unchecked Sendable {
     let storage: ParsedStorage
 
     /// The datagram's bytes.
-    var bytes: ArraySlice<UInt8> { storage.header.bytes }
+    var bytes: ArraySlice<UInt8> { storage.withUnsafeMutablePointerToHeader { $0.pointee.bytes } }
     /// Every view materialised, in datagram order, when `parse` was asked to; else empty (then
     /// `accept` materialises only the views it accepts). Not verified: trust only what `accept` returns.
-    public var views: [SignedView] { storage.header.views }
+    public var views: [SignedView] { storage.withUnsafeMutablePointerToHeader { $0.pointee.views } }
 
     /// The number of views in the datagram (the sender's first).
-    public var viewCount: Int { storage.header.count }
+    public var viewCount: Int { storage.withUnsafeMutablePointerToHeader { $0.pointee.count } }
+    // (The storage's fixed part is read through its pointer: `ManagedBuffer.header` is a class
+    // property, and each access to it would be checked for exclusivity at run time, a runtime call
+    // per access on every delivery. The storage is never written after `parse` returns.)
     /// The origin of each view, in datagram order.
     public var origins: [MemberIndex] { withHeaders { $0.map(\.origin) } }
 
     /// The fixed fields of each view, in datagram order (valid during `body` only).
     func withHeaders<R>(_ body: (UnsafeBufferPointer<DatagramDecoder.Header>) throws -> R) rethrows -> R {
-        let count = storage.header.count
-        return try storage.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: count)) }
+        try storage.withUnsafeMutablePointers { fixed, headers in
+            try body(UnsafeBufferPointer(start: headers, count: fixed.pointee.count))
+        }
     }
 
     /// The fixed fields of view `index` (datagram order).
