@@ -19,10 +19,18 @@ struct CheckerState {
     var lastRestart: [Int64]
     var firstWedgeAt: [Int64?]
     var obligations: [Obligation] = []
+    /// `Simulation.livenessBound` per (wedge mode, extra freshness), once computed.
+    var boundCache: [Int64?] = Array(repeating: nil, count: 6)
+    /// `minHealInterval` and `healBudgetWindow` in nanoseconds (asked after every event while a wedge
+    /// is pending; a `Duration` conversion is a 128-bit multiplication).
+    let minHealIntervalNanos: Int64
+    let healBudgetWindowNanos: Int64
     /// The node's interface could send when its latest heal started (so peers can have seen it healing).
     var announcedHeal: [Bool]
 
-    init(n: Int) {
+    init(n: Int, settings: HealSettings) {
+        minHealIntervalNanos = settings.minHealInterval.nanosecondsClamped
+        healBudgetWindowNanos = settings.healBudgetWindow.nanosecondsClamped
         lastProbeAnswered = Array(repeating: false, count: n)
         healStarts = Array(repeating: [], count: n)
         lastAccepted = FixedArray(repeating: [], count: n)
@@ -273,7 +281,23 @@ extension Simulation {
 
     /// The bound from "wedged and eligible" to the heal order: docs/design.md §13 L1/L2 at the
     /// scenario's settings, plus network slack (docs/simulation.md, "What is checked").
+    /// `boundFor(o)`, computed once per (mode, extra freshness): it is asked after every event while a
+    /// wedge is pending, and depends on nothing else that changes during a run.
     func livenessBound(_ o: Obligation) -> Int64 {
+        let mode: Int
+        switch o.mode {
+        case .both: mode = 0
+        case .rx: mode = 1
+        case .tx: mode = 2
+        }
+        let key = mode * 2 + (o.peerHealingSeen || o.staleVoucherPossible ? 1 : 0)
+        if let bound = check.boundCache[key] { return bound }
+        let bound = boundFor(o)
+        check.boundCache[key] = bound
+        return bound
+    }
+
+    private func boundFor(_ o: Obligation) -> Int64 {
         let s = settings
         let g = s.gossipInterval.nanosecondsClamped
         // One tick to enter `waiting`, then the dwell, which ends on a tick.
@@ -317,9 +341,9 @@ extension Simulation {
     func eligible(_ o: inout Obligation) -> Bool {
         let i = o.node
         guard running[i], pacingIdle(i), !healDown[i] else { return false }
-        if let last = check.healStarts[i].last, now - last < settings.minHealInterval.nanosecondsClamped { return false }
-        let window = settings.healBudgetWindow.nanosecondsClamped
-        if check.healStarts[i].filter({ $0 > now - window }).count >= settings.maxHealsPerWindow { return false }
+        if let last = check.healStarts[i].last, now - last < check.minHealIntervalNanos { return false }
+        let window = check.healBudgetWindowNanos
+        if check.healStarts[i].lazy.filter({ $0 > self.now - window }).count >= settings.maxHealsPerWindow { return false }
         if let until = persisted[i]?.backoffUntil, until.nanoseconds &- persistedOffset[i] > now { return false }
         pruneHealing()
         if check.healing.contains(where: { $0 != i }) {

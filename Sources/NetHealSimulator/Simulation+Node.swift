@@ -92,7 +92,7 @@ extension Simulation {
     // MARK: Probes
 
     func startProbe(_ i: Int) {
-        let timeout = settings.probeTimeout.nanosecondsClamped
+        let timeout = probeTimeoutNanos
         var outcome: UInt8
         var delay: Int64
         if healDown[i] {

@@ -46,6 +46,8 @@ public final class Simulation<P: SimPolicy> {
     let forger: any ViewSigner
     let configDigest: UInt64
     let tick: Int64
+    /// `settings.probeTimeout` in nanoseconds (a probe round that gets no answer takes this long).
+    let probeTimeoutNanos: Int64
     let recordTimeline: Bool
     /// The default network's latency bounds, and in nanoseconds.
     let defaultLatency: (min: Duration, mean: Duration, ns: (Int64, Int64))
@@ -174,6 +176,7 @@ public final class Simulation<P: SimPolicy> {
         settings = scenario.settings
         n = scenario.fleetSize
         tick = scenario.effectiveTick.nanosecondsClamped
+        probeTimeoutNanos = scenario.settings.probeTimeout.nanosecondsClamped
         self.recordTimeline = recordTimeline
         defaultLatency = (
             scenario.network.latencyMin, scenario.network.latencyMean,
@@ -282,7 +285,7 @@ public final class Simulation<P: SimPolicy> {
         ifaceFineSince = Array(repeating: 0, count: n)
         truthFineSince = Array(repeating: 0, count: n)
         chunkCount = Self.chunkCount(nodes: n, threads: threadCount)
-        check = CheckerState(n: n)
+        check = CheckerState(n: n, settings: settings)
         trackIdle = FixedArray(repeating: false, count: n)
         replayIdle = Array(repeating: true, count: n)
         shards = (0..<chunkCount).map { _ in ParShard() }
