@@ -87,6 +87,57 @@ import Testing
         #expect(LanePayload.alive == 0, "every payload freed exactly once")
     }
 
+    /// Its own live count (the tests may run in parallel).
+    final class CalendarPayload {
+        nonisolated(unsafe) static var alive = 0
+        let id: Int
+        init(_ id: Int) { self.id = id; Self.alive += 1 }
+        deinit { Self.alive -= 1 }
+    }
+
+    @Test func calendarPopsAsOneHeapAtSimulatorTimeScales() {
+        // The simulator's mix: deliveries 1–30 ms ahead (calendar buckets of ~1 ms, some in the bucket
+        // being drained), probe timeouts and crashes seconds ahead (beyond the calendar: the overflow
+        // heap), ticks through the lane, idle stretches, exact ties; each pop checked against a reference.
+        var rng = SplitMix64(seed: 23)
+        var q = EventQueue<CalendarPayload>()
+        var reference: [(time: Int64, id: Int)] = []
+        var now: Int64 = 0
+        var popped = 0
+        for id in 0..<20_000 {
+            let time: Int64
+            switch rng.next() % 10 {
+            case 0: time = now + 1_000_000_000 + Int64(rng.next() % 3) * 1_000_000  // a tick, ties
+            case 1: time = now + Int64(rng.next() % 5_000_000_000)  // far ahead
+            case 2: time = now + Int64(rng.next() % 100_000)  // within the bucket being drained
+            case 3: time = now  // at the current instant
+            default: time = now + 1_000_000 + Int64(rng.next() % 30_000_000)
+            }
+            if rng.next() % 10 == 0 { q.pushInOrder(at: time, CalendarPayload(id)) } else { q.push(at: time, CalendarPayload(id)) }
+            reference.append((time, id))
+            // Pop a few (sometimes many: the calendar drains and the clock jumps ahead).
+            let pops = rng.next() % 50 == 0 ? 200 : Int(rng.next() % 2)
+            for _ in 0..<pops {
+                guard let e = q.pop() else { break }
+                let k = reference.indices.min { (reference[$0].time, reference[$0].id) < (reference[$1].time, reference[$1].id) }!
+                let want = reference.remove(at: k)
+                #expect(e.time == want.time && e.payload.id == want.id)
+                #expect(e.time >= now)
+                now = e.time
+                popped += 1
+            }
+            #expect(q.count == reference.count)
+            #expect(q.peekTime == reference.map(\.time).min())
+        }
+        let rest = reference.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+        var tail: [Int] = []
+        while let e = q.pop() { tail.append(e.payload.id) }
+        #expect(tail == rest.map(\.id))
+        #expect(popped > 5_000)
+        #expect(q.isEmpty && q.peekTime == nil)
+        #expect(CalendarPayload.alive == 0, "every payload freed exactly once")
+    }
+
     @Test func sentDatagramViewsAreTheDecodedViews() throws {
         for size in [6, 60] {  // dense views; listed views (neighbourhood mode)
             let sc = try scenario("fleet \(size)\nduration 3s\nsigner fast\n")
