@@ -9,8 +9,15 @@ extension Simulation {
     /// "healing" announcement leaves first, as it does from the agent.
     static var actionStartDelay: Int64 { 10_000_000 }
 
-    func perform(_ i: Int, _ effects: [CoreEffect]) throws {
-        for effect in effects {
+    /// Performs node `i`'s effects in order. Each is moved out of the (uniquely held) array rather than
+    /// copied: a copy retained every array in the effect, and the array's deinit then released them
+    /// again through the generic element destroy.
+    func perform(_ i: Int, _ effects: consuming [CoreEffect]) throws {
+        var effects = effects
+        var k = 0
+        while k < effects.count {
+            let effect = effects.takeEffect(at: k)
+            k += 1
             switch effect {
             case .gossip(let content, let to, let relay):
                 mix(10, i, UInt64(to.count))
@@ -297,4 +304,18 @@ extension SplitMix64 {
 
     /// Uniform in 0 ..< 1.
     mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
+
+extension Array where Element == CoreEffect {
+    /// Moves effect `k` out, leaving an effect without payload in its place (so nothing is retained
+    /// for the copy and the array's deinit has nothing left to release).
+    @inline(__always)
+    mutating func takeEffect(at k: Int) -> CoreEffect {
+        withUnsafeMutableBufferPointer { b in
+            let slot = b.baseAddress! + k
+            let effect = slot.move()
+            slot.initialize(to: .runProbeRound)
+            return effect
+        }
+    }
 }

@@ -30,8 +30,12 @@ extension Simulation {
 
     /// `feed` for the node's chunk: the policy runs, its effects are recorded or done node-locally.
     func parFeed(_ s: ParShard, _ i: Int, _ input: CoreInput, _ now: Int64) throws {
-        let effects = nodes[i].handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
-        for effect in effects {
+        var effects = nodes[i].handle(input, now: Instant(nanoseconds: now &+ monoOffset[i]))
+        // Moved out, not copied (as in `perform`).
+        var k = 0
+        while k < effects.count {
+            let effect = effects.takeEffect(at: k)
+            k += 1
             switch effect {
             case .gossip(let content, let to, let relay):
                 let sent = try makeDatagram(i, content, relay: relay, now: now)
