@@ -139,7 +139,7 @@ extension Simulation {
         if pacing != nil { persisted[i] = pacing; persistedOffset[i] = monoOffset[i] }
         incarnation[i] += 1
         sequence[i] = 0
-        var w = graph.isFullMesh ? ViewWatermarks(memberCount: n) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
+        var w = graph.isFullMesh ? ViewWatermarks(memberCount: n) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)), slots: cells.watermarkSlots(i))
         w.pin(MemberIndex(i))
         watermarks[i] = w
         forgetKept(i)

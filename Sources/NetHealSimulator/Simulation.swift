@@ -246,8 +246,10 @@ public final class Simulation<P: SimPolicy> {
         self.nodes = FixedArray(nodes)
         nodes = []
         let size = n
+        let cellTable = NeighbourCells(graph: graph, count: n)
+        cells = cellTable
         watermarks = FixedArray((0..<size).map { [graph] i in
-            var w = graph.isFullMesh ? ViewWatermarks(memberCount: size) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)))
+            var w = graph.isFullMesh ? ViewWatermarks(memberCount: size) : ViewWatermarks(neighbors: graph.neighbors(of: MemberIndex(i)), slots: cellTable.watermarkSlots(i))
             w.pin(MemberIndex(i))
             return w
         })
@@ -257,7 +259,6 @@ public final class Simulation<P: SimPolicy> {
         skewMillis = Array(repeating: 0, count: n)
         persisted = Array(repeating: nil, count: n)
         persistedOffset = monoOffset
-        cells = NeighbourCells(graph: graph, count: n)
         let ringNodes = graph.isFullMesh ? n : 0
         keptViews = FixedArray(repeating: nil, count: ringNodes * Self.recentCapacity)
         recentOrigins = FixedArray(repeating: 0, count: ringNodes * Self.recentCapacity)

@@ -28,6 +28,9 @@ public struct ViewWatermarks: Hashable, Sendable {
     @usableFromInline var interestIsSlots = false
     /// The members whose relayed views this node wants, ascending; nil = all.
     @usableFromInline var interest: [MemberIndex]?
+    /// Neighbourhood mode with caller-owned slots (`init(neighbors:slots:)`): slot k's watermark lives
+    /// there instead of in `slotMarks`.
+    @usableFromInline var external: ExternalSlotMarks?
 
     /// Empty watermarks for a roster of `memberCount` members (more are added on demand); relayed views
     /// of every member are wanted.
@@ -48,6 +51,17 @@ public struct ViewWatermarks: Hashable, Sendable {
         slotMarks = Array(repeating: Self.zeroVersion, count: slotMembers.count)
     }
 
+    /// Empty watermarks for a node in neighbourhood mode whose slot watermarks live in caller-owned
+    /// memory (`slots`; they are set to "nothing accepted" here), so that a caller may keep its own
+    /// per-neighbour state beside each one (the simulator: one cache line per neighbour). Copies of the
+    /// value share those slots. Otherwise exactly `init(neighbors:)`.
+    public init(neighbors: [MemberIndex], slots: ExternalSlotMarks) {
+        self.init(neighbors: neighbors)
+        slotMarks = []
+        external = slots
+        for k in slotMembers.indices { slots.store(Self.zeroVersion, at: k) }
+    }
+
     /// From now on, want relayed views only of `neighbors` (any order), or of every member when nil.
     /// Watermarks already held are kept.
     public mutating func wantRelayed(from neighbors: [MemberIndex]?) {
@@ -65,7 +79,8 @@ public struct ViewWatermarks: Hashable, Sendable {
     /// `slotMembers`, which has as many elements as `slotMarks`).
     @inlinable @inline(__always)
     func storedMark(_ k: Int) -> ViewVersion {
-        slotMarks.withUnsafeBufferPointer { $0[k] }
+        if let external { return external.load(at: k) }
+        return slotMarks.withUnsafeBufferPointer { $0[k] }
     }
 
     /// Slot k's watermark: nil when nothing was accepted from its member.
@@ -130,7 +145,7 @@ public struct ViewWatermarks: Hashable, Sendable {
         if isSparse {
             if let k = slotMembers.positionInSorted(of: member) {
                 if let mark = slotMark(k), mark >= version { return }
-                slotMarks[k] = version
+                if let external { external.store(version, at: k) } else { slotMarks[k] = version }
                 if version == Self.zeroVersion {
                     zeroMarks.append(k)
                     zeroMarks.sort()
@@ -148,5 +163,36 @@ public struct ViewWatermarks: Hashable, Sendable {
         }
         if let mark = versions[member.int], mark >= version { return }
         versions[member.int] = version
+    }
+}
+
+/// Caller-owned memory for the slot watermarks of `ViewWatermarks(neighbors:slots:)`: slot k's
+/// watermark is the `ViewVersion` stored at byte `k * byteStride` from `base`, so the caller can keep
+/// other per-neighbour state between them. The caller keeps the memory allocated, and gives no other
+/// watermarks the same slots, for as long as the watermarks use it.
+public struct ExternalSlotMarks: Hashable, @unchecked Sendable {
+    /// Slot 0's watermark.
+    public let base: UnsafeMutableRawPointer
+    /// Bytes from one slot's watermark to the next (at least 16).
+    public let byteStride: Int
+
+    /// Slots at `base`, `byteStride` bytes apart; `base` is aligned for `UInt64`.
+    public init(base: UnsafeMutableRawPointer, byteStride: Int) {
+        precondition(byteStride >= MemoryLayout<ViewVersion>.size, "slots overlap")
+        self.base = base
+        self.byteStride = byteStride
+    }
+
+    @inlinable @inline(__always)
+    func load(at k: Int) -> ViewVersion {
+        let p = base + k &* byteStride
+        return ViewVersion(incarnation: p.load(as: UInt64.self), sequence: p.load(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    @inlinable @inline(__always)
+    func store(_ version: ViewVersion, at k: Int) {
+        let p = base + k &* byteStride
+        p.storeBytes(of: version.incarnation, as: UInt64.self)
+        p.storeBytes(of: version.sequence, toByteOffset: 8, as: UInt64.self)
     }
 }

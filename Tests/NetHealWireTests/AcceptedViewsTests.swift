@@ -101,6 +101,38 @@ import Testing
         #expect(!marks.wantsRelayed(from: MemberIndex(5)) && marks.wantsRelayed(from: MemberIndex(4)))
         #expect(!narrowed.wantsRelayed(from: MemberIndex(4)) && narrowed.wantsRelayed(from: MemberIndex(2)))
     }
+
+    @Test func callerOwnedSlotsBehaveLikeOwnSlotsAndLiveWhereTheCallerSaid() {
+        // The same operations on watermarks with their own slots and with slots 48 bytes apart in a
+        // caller's buffer (first filled with garbage: the init clears them) give the same answers, and
+        // the caller's buffer holds each neighbour's watermark at its stride.
+        let v = { (i: UInt64, s: UInt64) in ViewVersion(incarnation: i, sequence: s) }
+        let neighbours = [MemberIndex(7), MemberIndex(2), MemberIndex(9)]
+        let stride = 48
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: stride * neighbours.count, alignment: 64)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0xA5, count: stride * neighbours.count)
+        var own = ViewWatermarks(neighbors: neighbours)
+        var external = ViewWatermarks(neighbors: neighbours, slots: ExternalSlotMarks(base: buffer, byteStride: stride))
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<500 {
+            let member = MemberIndex(Int(rng.next() % 11))
+            let version = v(rng.next() % 3, rng.next() % 6)
+            #expect(own.isNewer(version, than: member) == external.isNewer(version, than: member))
+            #expect(own.wantsNewRelayed(version, from: member) == external.wantsNewRelayed(version, from: member))
+            if rng.next() % 2 == 0 {
+                own.advance(member, to: version)
+                external.advance(member, to: version)
+            }
+            for m in 0..<11 { #expect(own[MemberIndex(m)] == external[MemberIndex(m)]) }
+        }
+        // Ascending neighbours 2, 7, 9 are slots 0, 1, 2 of the buffer.
+        for (k, member) in [MemberIndex(2), MemberIndex(7), MemberIndex(9)].enumerated() {
+            let p = buffer + k * stride
+            let stored = v(p.load(as: UInt64.self), p.load(fromByteOffset: 8, as: UInt64.self))
+            #expect(stored == (external[member] ?? v(0, 0)))
+        }
+    }
 }
 
 extension Result {
