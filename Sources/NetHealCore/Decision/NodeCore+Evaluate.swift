@@ -60,7 +60,9 @@ extension NodeCore {
     }
 
     /// Rules 1 and 3: own probes first, then isolation, vouchers, accusers, upstream-failing peers.
-    func judge(now: Instant) -> Verdict {
+    /// Changes nothing; `mutating` only so that `evaluate` lends it the core in place (a non-mutating
+    /// call from a mutating method copied the whole ~800-byte core first, every evaluation).
+    mutating func judge(now: Instant) -> Verdict {
         switch probes.upstream {
         case .unknown where probes.failedInARow == 0:
             return Verdict(state: .starting, rule: .starting, reason: .literal("no probe round judged yet"))

@@ -6,6 +6,12 @@ extension NodeCore {
         return ViewContent(upstream: probes.upstream, decision: state, reach: content.reach, reachSubjects: content.subjects)
     }
 
+    /// `viewContent(now:)`, lent the core in place (`mutating` only for that; see `judge`).
+    mutating func ownViewContent(now: Instant) -> ViewContent {
+        let content = reachContent(now: now)
+        return ViewContent(upstream: probes.upstream, decision: state, reach: content.reach, reachSubjects: content.subjects)
+    }
+
     /// Emit one gossip effect when the round is due, or at once (to every peer) when `announce`.
     mutating func gossipIfDue(now: Instant, announce: Bool, effects: inout [CoreEffect]) {
         // `now >= nextGossipAt - gossipInterval / 10`, on Int64 nanoseconds (`bounds`).
@@ -20,7 +26,7 @@ extension NodeCore {
         // guard of all peers sees this node's state; otherwise the round-robin fanout.
         let targets = announce || Self.announces(state) ? allPeers() : nextFanout()
         guard !targets.isEmpty else { return }
-        effects.append(.gossip(content: viewContent(now: now), to: targets, relay: relays(now: now)))
+        effects.append(.gossip(content: ownViewContent(now: now), to: targets, relay: relays(now: now)))
     }
 
     /// Every neighbour (every other member in a full mesh).

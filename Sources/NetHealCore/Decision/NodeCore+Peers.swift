@@ -68,6 +68,7 @@ extension NodeCore {
     /// (effective) peer silence timeout; `unknown` for one never heard while this node is younger than
     /// that timeout (startup grace); `unreachable` otherwise. Dense (every member, `.isSelf` in this
     /// node's slot) in a full mesh; listed over `neighbors` in neighbourhood mode.
+    @inline(__always)
     func reachContent(now: Instant) -> (reach: [Reach], subjects: [MemberIndex]?) {
         let start = startedAt ?? now
         let bound = bounds.peerSilence  // `now - t < effectivePeerSilenceTimeout`, on Int64
