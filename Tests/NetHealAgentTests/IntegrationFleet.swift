@@ -238,10 +238,17 @@ final class IntegrationFleet: @unchecked Sendable {
                         sin.sin_family = sa_family_t(AF_INET)
                         sin.sin_addr.s_addr = inet_addr("127.0.0.1")
                         sin.sin_port = port.bigEndian
-                        let bound = withUnsafePointer(to: &sin) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        // Another suite's fixture may be probing the same number for a moment (each picks
+                        // free ports by binding them): retry briefly before giving up.
+                        var bound: Int32 = -1
+                        for _ in 0..<100 {
+                            bound = withUnsafePointer(to: &sin) {
+                                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                                }
                             }
+                            if bound == 0 || errno != EADDRINUSE { break }
+                            usleep(20_000)
                         }
                         guard bound == 0 else { throw FixtureError("bind \(port) failed: errno \(errno)") }
                         var tv = timeval(tv_sec: timeout, tv_usec: 0)
