@@ -71,8 +71,9 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var skewMillis: [Int64]
     @exclusivity(unchecked) var persisted: [PacingState?]
     @exclusivity(unchecked) var persistedOffset: [Int64]
-    /// Neighbourhood mode: per (receiver, neighbour), the checker's replay memory and the neighbour's
-    /// latest first-hand signed view, side by side (`NeighbourCells`). Empty in a full mesh.
+    /// Neighbourhood mode: per (receiver, neighbour), the decoder's watermark, the checker's replay
+    /// memory and the neighbour's latest first-hand signed view, in one cache line (`NeighbourCells`).
+    /// Empty in a full mesh.
     let cells: NeighbourCells
     /// Full mesh: per node, the latest first-hand signed views received (small ring, searched by origin
     /// for relays). Flat, `recentCapacity` slots per node: the sender's signed view (boxed,
