@@ -40,8 +40,8 @@ struct NeighbourCells {
     static let none = ViewVersion(incarnation: 0, sequence: 0)
 
     private let rows: FixedArray<Row>
-    /// The neighbour of each cell, ascending within a receiver's block (padding cells are never searched).
-    private let members: FixedArray<UInt16>
+    /// The neighbour of each cell, ascending within a receiver's block.
+    private let members: FixedArray<MemberIndex>
     private let cells: UnsafeMutablePointer<Cell>
     private let cellCount: Int
     private let others: FixedArray<[Int: ViewVersion]>
@@ -49,13 +49,13 @@ struct NeighbourCells {
     /// Cells for the receivers of `graph` (none for a full mesh, where the simulator keeps dense rows).
     init(graph: NeighborGraph, count n: Int) {
         var rowList: [Row] = []
-        var memberList: [UInt16] = []
+        var memberList: [MemberIndex] = []
         if !graph.isFullMesh {
             rowList.reserveCapacity(n)
             for r in 0..<n {
                 let row = graph.neighbors(of: MemberIndex(r))
                 rowList.append(Row(start: Int32(memberList.count), count: Int32(row.count)))
-                memberList += row.map(\.rawValue)
+                memberList += row
             }
         }
         rows = FixedArray(rowList)
@@ -71,20 +71,10 @@ struct NeighbourCells {
     /// The cell of (`receiver`, `origin`), nil when `origin` is not a neighbour (or in a full mesh).
     @inline(__always)
     func cell(_ receiver: Int, _ origin: Int) -> Int? {
-        guard receiver < rows.count else { return nil }
+        guard receiver < rows.count, origin <= Int(UInt16.max) else { return nil }
         let row = rows[receiver]
-        var n = Int(row.count)
-        guard n > 0, origin <= Int(UInt16.max) else { return nil }
-        let key = UInt16(truncatingIfNeeded: origin)
-        var base = Int(row.start)
-        // Branch-free lower bound over the receiver's ascending neighbours.
-        while n > 1 {
-            let half = n &>> 1
-            base = members[base &+ half] < key ? base &+ half : base
-            n &-= half
-        }
-        if members[base] < key { base &+= 1 }
-        return base < Int(row.start) + Int(row.count) && members[base] == key ? base : nil
+        let neighbours = UnsafeBufferPointer(start: members.base + Int(row.start), count: Int(row.count))
+        return neighbours.positionInSorted(of: MemberIndex(rawValue: UInt16(origin))).map { Int(row.start) + $0 }
     }
 
     // MARK: The decoder's watermarks
@@ -140,7 +130,7 @@ struct NeighbourCells {
     func keptOrigins(_ receiver: Int) -> [Int] {
         guard receiver < rows.count else { return [] }
         let row = rows[receiver]
-        return (Int(row.start)..<(Int(row.start) + Int(row.count))).filter { cells[$0].kept != nil }.map { Int(members[$0]) }
+        return (Int(row.start)..<(Int(row.start) + Int(row.count))).filter { cells[$0].kept != nil }.map { members[$0].int }
     }
 
     /// Drops every view `receiver` keeps (its agent restarted).

@@ -26,18 +26,25 @@ extension Array where Element == MemberIndex {
     /// mispredicted branches.
     @inlinable @inline(__always)
     public func positionInSorted(of member: MemberIndex) -> Int? {
-        withUnsafeBufferPointer { buffer in
-            var n = buffer.count
-            guard n > 0 else { return nil }
-            let key = member.rawValue
-            var base = 0
-            while n > 1 {
-                let half = n &>> 1
-                base = buffer[base &+ half].rawValue < key ? base &+ half : base
-                n &-= half
-            }
-            let low = buffer[base].rawValue < key ? base &+ 1 : base
-            return low < buffer.count && buffer[low].rawValue == key ? low : nil
+        withUnsafeBufferPointer { $0.positionInSorted(of: member) }
+    }
+}
+
+extension UnsafeBufferPointer where Element == MemberIndex {
+    /// `Array.positionInSorted(of:)` over this ascending buffer (the simulator keeps neighbour rows in
+    /// flat storage of its own).
+    @inlinable @inline(__always)
+    public func positionInSorted(of member: MemberIndex) -> Int? {
+        var n = count
+        guard n > 0 else { return nil }
+        let key = member.rawValue
+        var base = 0
+        while n > 1 {
+            let half = n &>> 1
+            base = self[base &+ half].rawValue < key ? base &+ half : base
+            n &-= half
         }
+        let low = self[base].rawValue < key ? base &+ 1 : base
+        return low < count && self[low].rawValue == key ? low : nil
     }
 }
