@@ -8,6 +8,7 @@ import PackageDescription
 //   NetHealSodium    the one Swift wrapper over CSodium (Ed25519, random, BLAKE2b)
 //   NetHealConfig    cluster file + node file parsing and validation, key files
 //   NetHealAgent     the SwiftNIO shell: UDP gossip, probes, heal actions, control socket, systemd
+//   CPrefetch        one inline C function: the CPU's prefetch hint (Swift has none)
 //   NetHealSimulator deterministic fleet simulator driving the same core
 //   NetHealLab       a real fleet in network namespaces (lab scenarios, the demo)
 //   NetHealBench     the `bench` figures: wire/crypto vs raw libsodium, decision step, gossip bandwidth
@@ -46,7 +47,8 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .target(name: "NetHealSimulator", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium"]),
+        .target(name: "CPrefetch"),
+        .target(name: "NetHealSimulator", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium", "CPrefetch"]),
         .target(name: "NetHealLab", dependencies: ["NetHealCore", "NetHealSodium", "NetHealConfig"]),
         .target(name: "NetHealBench", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium", "CSodium"]),
         .target(name: "NetHealTestKit", dependencies: ["NetHealCore", "NetHealWire", "NetHealSodium"]),

@@ -25,6 +25,8 @@ struct EventQueue<Payload> {
     struct Key {
         var time: Int64
         var packed: UInt64
+        /// A prefetch hint for the event (`PrefetchHint`; 0 for none): never part of the order.
+        var hint: UInt64
     }
 
     static var slotBits: UInt64 { 24 }
@@ -45,6 +47,8 @@ struct EventQueue<Payload> {
     private var heap: [Key] = []
     /// The payloads by slot; nil = free (its index is in `freeSlots`).
     private var slab: [Payload?] = []
+    /// Per slot: the address of an object the event will read (`push(at:_:hint:object:)`), for prefetching.
+    private var objects: [UInt] = []
     private var freeSlots: [UInt32] = []
     private var nextSeq: UInt64 = 0
     /// The in-order lane: entries `laneHead...` are queued, ascending by (time, seq); a popped entry's
@@ -52,6 +56,8 @@ struct EventQueue<Payload> {
     private var laneKeys: [(time: Int64, seq: UInt64)] = []
     private var lanePayloads: [Payload?] = []
     private var laneHead = 0
+    /// The lane's prefetch hints, beside `laneKeys`.
+    private var laneHints: [UInt64] = []
 
     init() {
         buckets = Array(repeating: [], count: Self.bucketCount)
@@ -80,6 +86,40 @@ struct EventQueue<Payload> {
         }
     }
 
+    // MARK: Prefetch hints (`Simulation+Prefetch.swift`): they only look ahead, never change the order.
+
+    /// The hint and slab slot of the calendar's event `ahead` pops from now ((0, 0) when the current
+    /// bucket holds no such event; heap and lane events are not looked at, so it may name an event that
+    /// comes later than that: a hint, never a promise).
+    @inline(__always)
+    func upcoming(_ ahead: Int) -> (hint: UInt64, slot: Int) {
+        buckets.withUnsafeBufferPointer { all in
+            all[Self.ring(base)].withUnsafeBufferPointer { b in
+                let k = head &+ ahead &- 1
+                guard k < b.count else { return (0, 0) }
+                return (b[k].hint, Int(b[k].packed & (1 << Self.slotBits - 1)))
+            }
+        }
+    }
+
+    /// The address where slot `slot`'s object address is stored (to prefetch it).
+    @inline(__always)
+    func objectEntryAddress(_ slot: Int) -> UnsafeRawPointer? {
+        objects.withUnsafeBufferPointer { o in slot < o.count ? o.baseAddress.map { UnsafeRawPointer($0 + slot) } : nil }
+    }
+
+    /// The object address pushed with slot `slot`'s event (0 for none).
+    @inline(__always)
+    func object(_ slot: Int) -> UInt {
+        objects.withUnsafeBufferPointer { o in slot < o.count ? o[slot] : 0 }
+    }
+
+    /// The lane's next event: its sequence number (names it) and hint; (0, 0) when the lane is empty.
+    @inline(__always)
+    func laneNext() -> (seq: UInt64, hint: UInt64) {
+        laneHead < laneKeys.count ? (laneKeys[laneHead].seq, laneHints[laneHead]) : (0, 0)
+    }
+
     @inline(__always)
     private static func ring(_ bucket: Int64) -> Int { Int(bucket) & (bucketCount - 1) }
 
@@ -90,39 +130,44 @@ struct EventQueue<Payload> {
 
     /// `push`, for an entry that is usually not earlier than the previous one pushed this way (a
     /// node's next tick): then it waits in the in-order lane, else in the calendar. Pops the same either way.
-    mutating func pushInOrder(at time: Int64, _ payload: Payload) {
+    mutating func pushInOrder(at time: Int64, _ payload: Payload, hint: UInt64 = 0) {
         guard laneKeys.isEmpty || time >= laneKeys[laneKeys.count - 1].time else {
-            push(at: time, payload)
+            push(at: time, payload, hint: hint)
             return
         }
         if laneHead == laneKeys.count {
             laneKeys.removeAll(keepingCapacity: true)
             lanePayloads.removeAll(keepingCapacity: true)
+            laneHints.removeAll(keepingCapacity: true)
             laneHead = 0
         } else if laneHead >= 4096, laneHead * 2 >= laneKeys.count {
             laneKeys.removeFirst(laneHead)
             lanePayloads.removeFirst(laneHead)
+            laneHints.removeFirst(laneHead)
             laneHead = 0
         }
         let seq = nextSeq
         nextSeq &+= 1
         laneKeys.append((time, seq))
         lanePayloads.append(payload)
+        laneHints.append(hint)
     }
 
-    mutating func push(at time: Int64, _ payload: Payload) {
+    mutating func push(at time: Int64, _ payload: Payload, hint: UInt64 = 0, object: UInt = 0) {
         let seq = nextSeq
         nextSeq &+= 1
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = Int(free)
             slab[slot] = payload
+            objects[slot] = object
         } else {
             slot = slab.count
             slab.append(payload)
+            objects.append(object)
         }
         precondition(seq < 1 << (64 - Self.slotBits) && slot < 1 << Self.slotBits, "event queue capacity exceeded")
-        let key = Key(time: time, packed: seq << Self.slotBits | UInt64(slot))
+        let key = Key(time: time, packed: seq << Self.slotBits | UInt64(slot), hint: hint)
         let b = time >> Self.bucketShift
         if b >= base &+ Int64(Self.bucketCount) {
             pushHeap(key)
@@ -143,7 +188,7 @@ struct EventQueue<Payload> {
     @inline(__always)
     mutating func pop() -> Entry? {
         var source = 0  // 0 none, 1 calendar, 2 heap, 3 lane
-        var best = Key(time: .max, packed: .max)
+        var best = Key(time: .max, packed: .max, hint: 0)
         if let k = calendarHead {
             best = k
             source = 1

@@ -45,6 +45,8 @@ struct NeighbourCells {
     private let cells: UnsafeMutablePointer<Cell>
     private let cellCount: Int
     private let others: FixedArray<[Int: ViewVersion]>
+    /// Where `Cell.kept` sits in a cell (an optional reference: one word, 0 for none).
+    private let keptOffset = MemoryLayout<Cell>.offset(of: \.kept)!
 
     /// Cells for the receivers of `graph` (none for a full mesh, where the simulator keeps dense rows).
     init(graph: NeighborGraph, count n: Int) {
@@ -75,6 +77,23 @@ struct NeighbourCells {
         let row = rows[receiver]
         let neighbours = UnsafeBufferPointer(start: members.base + Int(row.start), count: Int(row.count))
         return neighbours.positionInSorted(of: MemberIndex(rawValue: UInt16(origin))).map { Int(row.start) + $0 }
+    }
+
+    // MARK: Prefetch hints (`Simulation+Prefetch.swift`)
+
+    /// Receiver `r`'s first cell (cell `c` of `r` is its neighbour at position `c - rowStart(r)`, the
+    /// position of that neighbour among the core's sorted `neighbors` as well).
+    @inline(__always)
+    func rowStart(_ r: Int) -> Int { Int(rows[r].start) }
+
+    /// The address of cell `c`.
+    @inline(__always)
+    func address(_ c: Int) -> UnsafeRawPointer { UnsafeRawPointer(cells + c) }
+
+    /// The address of the view kept in cell `c` (0 for none), read without retaining it.
+    @inline(__always)
+    func keptAddress(_ c: Int) -> UInt {
+        UnsafeRawPointer(cells + c).load(fromByteOffset: keptOffset, as: UInt.self)
     }
 
     // MARK: The decoder's watermarks

@@ -29,6 +29,12 @@ final class SentDatagram: @unchecked Sendable {
     /// a slot holds one reference (one count to move, eight bytes), and the datagram itself is freed
     /// after its last delivery. nil when not parsed.
     let kept: KeptView?
+    /// Where `views` keeps its elements (a prefetch hint, read through an unretained reference while a
+    /// delivery of this datagram waits in the queue: `Simulation+Prefetch.swift`).
+    let viewsAddress: UInt
+    /// The origins of the first relayed views (views 1…3), 16 bits each from bit 0, 0xFFFF for none: a
+    /// prefetch hint too (the receiver's cells for them).
+    let relayedOrigins: UInt64
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
     private let knownBits = Atomic<UInt64>(0)
@@ -53,10 +59,14 @@ final class SentDatagram: @unchecked Sendable {
             views = (0..<p.viewCount).map { decoder.signedView(p, at: $0) }
             senderReach = views[0].view
             kept = KeptView(views[0])
+            viewsAddress = Self.address(of: views)
+            relayedOrigins = Self.relayedOrigins(of: views)
         case .failure(let e):
             parsed = nil
             error = e
             views = []
+            viewsAddress = 0
+            relayedOrigins = .max
             kept = nil
             senderReach = ReachabilityView(
                 origin: MemberIndex(rawValue: 0), incarnation: 0, sequence: 0, originTimeMillis: 0, configDigest: 0,
@@ -73,6 +83,23 @@ final class SentDatagram: @unchecked Sendable {
         views = made.parsed.views
         senderReach = views[0].view
         kept = KeptView(views[0])
+        viewsAddress = Self.address(of: views)
+        relayedOrigins = Self.relayedOrigins(of: views)
+    }
+
+    /// `relayedOrigins` of `views`.
+    private static func relayedOrigins(of views: [SignedView]) -> UInt64 {
+        var packed: UInt64 = .max
+        for k in 1..<min(views.count, 4) {
+            let shift = UInt64(16 * (k - 1))
+            packed = packed & ~(0xFFFF << shift) | UInt64(views[k].view.origin.rawValue) << shift
+        }
+        return packed
+    }
+
+    /// The address of `views`' first element (0 when empty).
+    private static func address(of views: [SignedView]) -> UInt {
+        views.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
     }
 
     /// The origin of view `k` (datagram order).

@@ -58,8 +58,13 @@ extension Simulation {
         if blocked(i, t) { return }
         let p = params(i, t)
         if netRng.chance(p.loss) { return }
-        queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag))
-        if netRng.chance(p.duplicate) { queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag)) }
+        // What the delivery will read first (`Simulation+Prefetch.swift`): the receiver's cell for the sender.
+        let hint = PrefetchHint.delivery(to: t, cell: cells.cell(t, i))
+        let object = UInt(bitPattern: Unmanaged.passUnretained(datagram).toOpaque())
+        queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag), hint: hint, object: object)
+        if netRng.chance(p.duplicate) {
+            queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag), hint: hint, object: object)
+        }
     }
 
     func latency(_ p: LinkParams) -> Int64 {

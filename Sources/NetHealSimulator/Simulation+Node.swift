@@ -114,7 +114,7 @@ extension Simulation {
             outcome = (lossA ? 0 : 1) | (lossB ? 0 : 1) << 4
             delay = lossA && lossB ? timeout : 2_000_000
         }
-        queue.push(at: now + delay, .probeDone(i, epoch: epoch[i], outcome: outcome))
+        queue.push(at: now + delay, .probeDone(i, epoch: epoch[i], outcome: outcome), hint: PrefetchHint.node(i))
     }
 
     // MARK: Crash and restart
@@ -148,7 +148,7 @@ extension Simulation {
         lastDisturbed[i] = now
         onRestarted(i)
         try feed(i, .started)
-        queue.pushInOrder(at: now + tick, .tick(i, epoch: epoch[i]))
+        queue.pushInOrder(at: now + tick, .tick(i, epoch: epoch[i]), hint: PrefetchHint.node(i))
     }
 
     // MARK: Receiving

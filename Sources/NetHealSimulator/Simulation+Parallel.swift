@@ -286,7 +286,7 @@ extension Simulation {
         case .probeAnswered(let answered):
             check.lastProbeAnswered[i] = answered
         case .nextTick(let e):
-            queue.pushInOrder(at: now + tick, .tick(i, epoch: e))
+            queue.pushInOrder(at: now + tick, .tick(i, epoch: e), hint: PrefetchHint.node(i))
         }
     }
 }

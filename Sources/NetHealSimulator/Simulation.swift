@@ -112,6 +112,12 @@ public final class Simulation<P: SimPolicy> {
 
     @exclusivity(unchecked) var queue = EventQueue<Event>()
     @exclusivity(unchecked) var now: Int64 = 0
+    /// Look ahead in the queue and prefetch (`Simulation+Prefetch.swift`); default
+    /// `Simulation.prefetchEnabled` (on). Changes no result (tests run both ways).
+    @exclusivity(unchecked) var prefetching: Bool
+    /// The lane's tick last prefetched (its sequence number) and how far (1 core, 2 peer states too).
+    @exclusivity(unchecked) var laneTickSeen: UInt64 = .max
+    @exclusivity(unchecked) var laneTickStage = 0
     @exclusivity(unchecked) var netRng: SplitMix64
     @exclusivity(unchecked) var probeRng: SplitMix64
     @exclusivity(unchecked) var faultRng: SplitMix64
@@ -179,6 +185,7 @@ public final class Simulation<P: SimPolicy> {
         tick = scenario.effectiveTick.nanosecondsClamped
         probeTimeoutNanos = scenario.settings.probeTimeout.nanosecondsClamped
         self.recordTimeline = recordTimeline
+        prefetching = Self.prefetchEnabled
         defaultLatency = (
             scenario.network.latencyMin, scenario.network.latencyMean,
             (scenario.network.latencyMin.nanosecondsClamped, scenario.network.latencyMean.nanosecondsClamped)
@@ -297,7 +304,7 @@ public final class Simulation<P: SimPolicy> {
             signer: scenario.signer, fleetSize: n, simulatedNanos: scenario.duration.nanosecondsClamped)
         for i in 0..<n {
             // Spread the ticks over one interval so nodes are not in lockstep.
-            queue.pushInOrder(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0))
+            queue.pushInOrder(at: tick * Int64(i) / Int64(max(1, n)), .tick(i, epoch: 0), hint: PrefetchHint.node(i))
         }
         scheduleFaults()
     }
@@ -317,6 +324,7 @@ public final class Simulation<P: SimPolicy> {
     func advance(to end: Int64) throws {
         while let next = queue.peekTime, next <= end {
             guard let entry = queue.pop() else { break }
+            prefetchAhead()
             now = entry.time
             result.events += 1
             try process(entry.payload)
@@ -332,7 +340,7 @@ public final class Simulation<P: SimPolicy> {
             mix(1, i)
             guard e == epoch[i], running[i] else { return }
             try feed(i, .tick)
-            queue.pushInOrder(at: now + tick, .tick(i, epoch: e))
+            queue.pushInOrder(at: now + tick, .tick(i, epoch: e), hint: PrefetchHint.node(i))
         case .probeDone(let i, let e, let outcome):
             mix(2, i, UInt64(outcome))
             guard e == epoch[i], running[i] else { return }

@@ -79,6 +79,23 @@ public struct NodeCore: Sendable {
     /// The position of `member` in `neighbors`, or nil when it is not a neighbour. Inlined: called from
     /// mutating methods, an out-of-line call copied the whole core first.
     @inline(__always)
+    /// Where the state this node keeps about its neighbour at `position` in `neighbors` lives (nil when
+    /// there is none). A hint a simulator hands the CPU's prefetcher before this node's next event; the
+    /// caller never reads through it. Changes nothing.
+    public func peerStateAddress(position: Int) -> UnsafeRawPointer? {
+        peers.withUnsafeBufferPointer { b in
+            position >= 0 && position < b.count ? b.baseAddress.map { UnsafeRawPointer($0 + position) } : nil
+        }
+    }
+
+    /// Where the state this node keeps about all its peers starts, and its size in bytes (the same kind
+    /// of hint: a gossip round reads all of it).
+    public var peerStateExtent: (start: UnsafeRawPointer?, bytes: Int) {
+        peers.withUnsafeBufferPointer { b in
+            (b.baseAddress.map { UnsafeRawPointer($0) }, b.count * MemoryLayout<PeerState>.stride)
+        }
+    }
+
     func slot(of member: MemberIndex) -> Int? {
         if isFullMesh {
             guard member != me, member.int < roster.count else { return nil }

@@ -1,0 +1,2 @@
+// Everything is in the header (an inline function); SwiftPM wants one source file per C target.
+#include "CPrefetch.h"

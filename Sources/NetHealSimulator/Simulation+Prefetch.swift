@@ -1,0 +1,142 @@
+import CPrefetch
+import Foundation
+import NetHealCore
+import NetHealWire
+
+/// What an event in the queue will read first, packed in one word beside its key (`EventQueue.Key.hint`).
+///
+/// Bit 63: the event is node `bits 32…55`'s (a tick, a probe round, a delivery to it). Bit 62: it is a
+/// delivery whose sender has a cell in the receiver's row, cell `bits 0…31` (`NeighbourCells`). 0: no hint.
+enum PrefetchHint {
+    static let nodeFlag: UInt64 = 1 << 63
+    static let cellFlag: UInt64 = 1 << 62
+
+    /// An event of node `i`.
+    @inline(__always)
+    static func node(_ i: Int) -> UInt64 { nodeFlag | UInt64(truncatingIfNeeded: i & 0xFF_FFFF) << 32 }
+
+    /// A delivery to `receiver`, whose cell for the sender is `cell` (nil: none).
+    @inline(__always)
+    static func delivery(to receiver: Int, cell: Int?) -> UInt64 {
+        guard let cell else { return node(receiver) }
+        return node(receiver) | cellFlag | UInt64(truncatingIfNeeded: cell & 0xFFFF_FFFF)
+    }
+
+    @inline(__always)
+    static func nodeOf(_ hint: UInt64) -> Int { Int(truncatingIfNeeded: (hint >> 32) & 0xFF_FFFF) }
+
+    @inline(__always)
+    static func cellOf(_ hint: UInt64) -> Int { Int(truncatingIfNeeded: hint & 0xFFFF_FFFF) }
+}
+
+/// Prefetching: while one event runs, the lines the next events will miss on are fetched.
+///
+/// A fleet's state is spread over megabytes, and each delivery lands on a receiver chosen at random:
+/// its first touch of the receiver's cell and peer state missed every cache (a CPU-clock profile put
+/// ~25 % of the wall time on those two loads; docs/performance.md §4, session 9). The queue knows the
+/// next events, so after each pop the engine looks a few events ahead and asks the CPU for their lines,
+/// in three stages so that no stage waits on a line that is not there yet:
+///
+/// - three events ahead: the node's core (its fixed part), its cell for the sender, the queue's note of
+///   the datagram's address;
+/// - two ahead: the peer state the delivery updates, the receiver's neighbour list and the view the
+///   cell keeps (the core and the cell arrived meanwhile), and the datagram's object;
+/// - one ahead: the datagram's views, and the receiver's cells for the relayed views' origins.
+///
+/// A tick (the lane) gets its core as soon as it is the lane's next, and its peer states (a gossip round
+/// reads them all) one event later. Only addresses are computed, nothing is changed: the hints may name
+/// an event that does not come next (the heap and the lane are not consulted for the calendar's
+/// stages), which costs a wasted fetch, never a different result. Every trace is unchanged.
+extension Simulation {
+    /// Prefetching is on unless `NETHEAL_SIM_NO_PREFETCH` is set (to measure it side by side).
+    static var prefetchEnabled: Bool { ProcessInfo.processInfo.environment["NETHEAL_SIM_NO_PREFETCH"] == nil }
+
+    /// Lines of a `SentDatagram` object and of its views' storage fetched ahead.
+    static var datagramLines: Int { 3 }
+    static var viewLines: Int { 4 }
+
+    /// After a pop: fetch what the next events will read (see above).
+    @inline(__always)
+    func prefetchAhead() {
+        guard prefetching else { return }
+        let far = queue.upcoming(3)
+        if far.hint & PrefetchHint.nodeFlag != 0 {
+            prefetchCore(PrefetchHint.nodeOf(far.hint))
+            if far.hint & PrefetchHint.cellFlag != 0 { netheal_prefetch(cells.address(PrefetchHint.cellOf(far.hint))) }
+            if let entry = queue.objectEntryAddress(far.slot) { netheal_prefetch(entry) }
+        }
+        let near = queue.upcoming(2)
+        if near.hint & PrefetchHint.cellFlag != 0 {
+            let r = PrefetchHint.nodeOf(near.hint)
+            let c = PrefetchHint.cellOf(near.hint)
+            if let peer = nodes[r].peerStateAddress(position: c - cells.rowStart(r)) { netheal_prefetch(peer) }
+            // The receiver's sorted neighbour list (one storage shared by its core and its watermarks:
+            // both search it for the sender).
+            let list = nodes[r].neighborListExtent
+            if let start = list.start {
+                netheal_prefetch(start)
+                netheal_prefetch(start + max(0, list.bytes - 1))
+            }
+            if let kept = UnsafeRawPointer(bitPattern: cells.keptAddress(c)) { netheal_prefetch(kept) }
+        }
+        if near.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(near.slot)) {
+            for line in 0..<Self.datagramLines { netheal_prefetch(datagram + 64 * line) }
+        }
+        let next = queue.upcoming(1)
+        if next.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(next.slot)) {
+            // The event is still queued, so its datagram is alive: read two words of it, unretained.
+            let (views, relayed) = Unmanaged<SentDatagram>.fromOpaque(datagram)._withUnsafeGuaranteedRef {
+                ($0.viewsAddress, $0.relayedOrigins)
+            }
+            if let views = UnsafeRawPointer(bitPattern: views) {
+                for line in 0..<Self.viewLines { netheal_prefetch(views + 64 * line) }
+            }
+            // The receiver's cells for the relayed views' origins (the decoder checks each against them).
+            let r = PrefetchHint.nodeOf(next.hint)
+            var rest = relayed
+            while rest & 0xFFFF != 0xFFFF {
+                if let c = cells.cell(r, Int(rest & 0xFFFF)) { netheal_prefetch(cells.address(c)) }
+                rest >>= 16
+            }
+        }
+        prefetchNextTick()
+    }
+
+    /// The lane's next tick: its core when it first shows, its peer states on the following event.
+    @inline(__always)
+    func prefetchNextTick() {
+        let tick = queue.laneNext()
+        guard tick.hint != 0 else { return }
+        let i = PrefetchHint.nodeOf(tick.hint)
+        if tick.seq != laneTickSeen {
+            laneTickSeen = tick.seq
+            laneTickStage = 1
+            prefetchCore(i)
+        } else if laneTickStage == 1 {
+            laneTickStage = 2
+            let extent = nodes[i].peerStateExtent
+            if let start = extent.start {
+                var offset = 0
+                while offset < extent.bytes {
+                    netheal_prefetch(start + offset)
+                    offset += 64
+                }
+            }
+        }
+    }
+
+    /// Node `i`'s policy value (its fixed part) and its decoder watermarks.
+    @inline(__always)
+    func prefetchCore(_ i: Int) {
+        guard i < n else { return }
+        let core = UnsafeRawPointer(nodes.base + i)
+        var offset = 0
+        while offset < MemoryLayout<P>.stride {
+            netheal_prefetch(core + offset)
+            offset += 64
+        }
+        let marks = UnsafeRawPointer(watermarks.base + i)
+        netheal_prefetch(marks)
+        netheal_prefetch(marks + (MemoryLayout<ViewWatermarks>.size - 1))
+    }
+}
