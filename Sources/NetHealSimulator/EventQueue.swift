@@ -88,16 +88,17 @@ struct EventQueue<Payload> {
 
     // MARK: Prefetch hints (`Simulation+Prefetch.swift`): they only look ahead, never change the order.
 
-    /// The hint and slab slot of the calendar's event `ahead` pops from now ((0, 0) when the current
-    /// bucket holds no such event; heap and lane events are not looked at, so it may name an event that
-    /// comes later than that: a hint, never a promise).
+    /// The hints and slab slots of the calendar's next three events, the third first ((0, 0) where the
+    /// current bucket holds no such event; heap and lane events are not looked at, so an entry may name
+    /// an event that comes later than that: a hint, never a promise).
     @inline(__always)
-    func upcoming(_ ahead: Int) -> (hint: UInt64, slot: Int) {
+    func upcoming() -> (third: (hint: UInt64, slot: Int), second: (hint: UInt64, slot: Int), first: (hint: UInt64, slot: Int)) {
         buckets.withUnsafeBufferPointer { all in
             all[Self.ring(base)].withUnsafeBufferPointer { b in
-                let k = head &+ ahead &- 1
-                guard k < b.count else { return (0, 0) }
-                return (b[k].hint, Int(b[k].packed & (1 << Self.slotBits - 1)))
+                @inline(__always) func at(_ k: Int) -> (hint: UInt64, slot: Int) {
+                    k < b.count ? (b[k].hint, Int(b[k].packed & (1 << Self.slotBits - 1))) : (0, 0)
+                }
+                return (at(head &+ 2), at(head &+ 1), at(head))
             }
         }
     }

@@ -86,6 +86,10 @@ struct NeighbourCells {
     @inline(__always)
     func rowStart(_ r: Int) -> Int { Int(rows[r].start) }
 
+    /// Receiver `r`'s number of cells (its neighbours).
+    @inline(__always)
+    func rowCount(_ r: Int) -> Int { r < rows.count ? Int(rows[r].count) : 0 }
+
     /// The address of cell `c`.
     @inline(__always)
     func address(_ c: Int) -> UnsafeRawPointer { UnsafeRawPointer(cells + c) }

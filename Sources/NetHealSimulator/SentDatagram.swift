@@ -119,5 +119,10 @@ final class SentDatagram: @unchecked Sendable {
 final class KeptView: @unchecked Sendable {
     /// The sender's view exactly as the datagram carried it (fields and signed bytes).
     let view: SignedView
-    init(_ view: SignedView) { self.view = view }
+    /// Where `view.bytes` keeps its bytes (a prefetch hint: `Simulation+Prefetch.swift`).
+    let bytesAddress: UInt
+    init(_ view: SignedView) {
+        self.view = view
+        bytesAddress = view.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+    }
 }

@@ -24,12 +24,12 @@ public protocol SimPolicy {
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
     ) -> Bool
     /// Prefetch hint: where the policy keeps its state about its neighbour at `position` (nil: none).
-    /// Default nil.
-    func peerStateAddress(position: Int) -> UnsafeRawPointer?
+    /// Default nil. `mutating` so that the stored policy is asked in place, not copied (changes nothing).
+    mutating func peerStateAddress(position: Int) -> UnsafeRawPointer?
     /// Prefetch hint: where the policy's state about all its peers starts, and its bytes. Default none.
-    var peerStateExtent: (start: UnsafeRawPointer?, bytes: Int) { get }
+    mutating func peerStateExtent() -> (start: UnsafeRawPointer?, bytes: Int)
     /// Prefetch hint: where the policy's sorted neighbour list starts, and its bytes. Default none.
-    var neighborListExtent: (start: UnsafeRawPointer?, bytes: Int) { get }
+    mutating func neighborListExtent() -> (start: UnsafeRawPointer?, bytes: Int)
 }
 
 extension SimPolicy {
@@ -43,9 +43,9 @@ extension SimPolicy {
     }
 
     public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool { false }
-    public func peerStateAddress(position: Int) -> UnsafeRawPointer? { nil }
-    public var peerStateExtent: (start: UnsafeRawPointer?, bytes: Int) { (nil, 0) }
-    public var neighborListExtent: (start: UnsafeRawPointer?, bytes: Int) { (nil, 0) }
+    public mutating func peerStateAddress(position: Int) -> UnsafeRawPointer? { nil }
+    public mutating func peerStateExtent() -> (start: UnsafeRawPointer?, bytes: Int) { (nil, 0) }
+    public mutating func neighborListExtent() -> (start: UnsafeRawPointer?, bytes: Int) { (nil, 0) }
     public func relayedViewIsRedundant(
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
     ) -> Bool { false }
@@ -59,9 +59,6 @@ extension NodeCore: SimPolicy {
     public static var policyName: String { "netheal" }
     public var pacingState: PacingState? { pacing }
     public var announcedState: DecisionState { state }
-    public var neighborListExtent: (start: UnsafeRawPointer?, bytes: Int) {
-        neighbors.withUnsafeBufferPointer { (UnsafeRawPointer($0.baseAddress), $0.count * MemoryLayout<MemberIndex>.stride) }
-    }
     public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool {
         receiveView(view, direct: direct, now: now)
     }

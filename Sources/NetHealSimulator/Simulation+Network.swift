@@ -23,6 +23,10 @@ struct LinkRule {
 extension Simulation {
     func send(_ i: Int, _ content: ViewContent, to targets: [MemberIndex], relay: [MemberIndex]) throws {
         guard let sent = try makeDatagram(i, content, relay: relay, now: now) else { return }
+        if prefetching, let last = relay.last, let c = cells.cell(i, last.int) {
+            // Where node `i`'s next relays are likely to start (`prefetchNextTick`).
+            relayNext[i] = Int32(c - cells.rowStart(i) + 1)
+        }
         for t in targets { transmit(from: i, to: t.int, sent, tag: Tag.normal) }
     }
 

@@ -43,10 +43,12 @@ enum PrefetchHint {
 ///   cell keeps (the core and the cell arrived meanwhile), and the datagram's object;
 /// - one ahead: the datagram's views, and the receiver's cells for the relayed views' origins.
 ///
-/// A tick (the lane) gets its core as soon as it is the lane's next, and its peer states (a gossip round
-/// reads them all) one event later. Only addresses are computed, nothing is changed: the hints may name
-/// an event that does not come next (the heap and the lane are not consulted for the calendar's
-/// stages), which costs a wasted fetch, never a different result. Every trace is unchanged.
+/// A tick (the lane) gets its core as soon as it is the lane's next event, its peer states (a gossip
+/// round reads them all) one event later, and the views it will likely relay (where the core's
+/// round-robin relay choice went on from last time) over three events. Only addresses are computed and
+/// only live references are read; nothing is changed. The hints may name an event that does not come
+/// next (the calendar's stages do not consult the heap and the lane), which costs a wasted fetch,
+/// never a different result. Every trace is unchanged.
 extension Simulation {
     /// Prefetching is on unless `NETHEAL_SIM_NO_PREFETCH` is set (to measure it side by side).
     static var prefetchEnabled: Bool { ProcessInfo.processInfo.environment["NETHEAL_SIM_NO_PREFETCH"] == nil }
@@ -59,20 +61,19 @@ extension Simulation {
     @inline(__always)
     func prefetchAhead() {
         guard prefetching else { return }
-        let far = queue.upcoming(3)
+        let (far, near, next) = queue.upcoming()
         if far.hint & PrefetchHint.nodeFlag != 0 {
             prefetchCore(PrefetchHint.nodeOf(far.hint))
             if far.hint & PrefetchHint.cellFlag != 0 { netheal_prefetch(cells.address(PrefetchHint.cellOf(far.hint))) }
             if let entry = queue.objectEntryAddress(far.slot) { netheal_prefetch(entry) }
         }
-        let near = queue.upcoming(2)
         if near.hint & PrefetchHint.cellFlag != 0 {
             let r = PrefetchHint.nodeOf(near.hint)
             let c = PrefetchHint.cellOf(near.hint)
             if let peer = nodes[r].peerStateAddress(position: c - cells.rowStart(r)) { netheal_prefetch(peer) }
             // The receiver's sorted neighbour list (one storage shared by its core and its watermarks:
             // both search it for the sender).
-            let list = nodes[r].neighborListExtent
+            let list = nodes[r].neighborListExtent()
             if let start = list.start {
                 netheal_prefetch(start)
                 netheal_prefetch(start + max(0, list.bytes - 1))
@@ -82,7 +83,6 @@ extension Simulation {
         if near.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(near.slot)) {
             for line in 0..<Self.datagramLines { netheal_prefetch(datagram + 64 * line) }
         }
-        let next = queue.upcoming(1)
         if next.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(next.slot)) {
             // The event is still queued, so its datagram is alive: read two words of it, unretained.
             let (views, relayed) = Unmanaged<SentDatagram>.fromOpaque(datagram)._withUnsafeGuaranteedRef {
@@ -102,7 +102,13 @@ extension Simulation {
         prefetchNextTick()
     }
 
-    /// The lane's next tick: its core when it first shows, its peer states on the following event.
+    /// How many neighbours from `relayNext` a tick's relay prefetch covers (the core relays 2 by
+    /// default, the first of them with a recent first-hand view from there on).
+    static var relayLookahead: Int { 4 }
+
+    /// The lane's next tick, one stage per event from when it first shows (a tick is ~10 events away
+    /// then): its core and the cells where its relays likely start; its peer states (the gossip round
+    /// reads them all) and the views those cells keep; those views' bytes (copied into the datagram).
     @inline(__always)
     func prefetchNextTick() {
         let tick = queue.laneNext()
@@ -112,9 +118,12 @@ extension Simulation {
             laneTickSeen = tick.seq
             laneTickStage = 1
             prefetchCore(i)
-        } else if laneTickStage == 1 {
-            laneTickStage = 2
-            let extent = nodes[i].peerStateExtent
+            forLikelyRelayCells(i) { netheal_prefetch(cells.address($0)) }
+            return
+        }
+        switch laneTickStage {
+        case 1:
+            let extent = nodes[i].peerStateExtent()
             if let start = extent.start {
                 var offset = 0
                 while offset < extent.bytes {
@@ -122,6 +131,39 @@ extension Simulation {
                     offset += 64
                 }
             }
+            forLikelyRelayCells(i) { c in
+                if let kept = UnsafeRawPointer(bitPattern: cells.keptAddress(c)) {
+                    netheal_prefetch(kept)
+                    netheal_prefetch(kept + 64)
+                }
+            }
+        case 2:
+            forLikelyRelayCells(i) { c in
+                // Read through the reference the cell holds now (alive), never a remembered one.
+                guard let kept = UnsafeRawPointer(bitPattern: cells.keptAddress(c)) else { return }
+                let bytes = Unmanaged<KeptView>.fromOpaque(kept)._withUnsafeGuaranteedRef { $0.bytesAddress }
+                if let bytes = UnsafeRawPointer(bitPattern: bytes) {
+                    for line in 0..<Self.viewLines { netheal_prefetch(bytes + 64 * line) }
+                }
+            }
+        default:
+            return
+        }
+        laneTickStage += 1
+    }
+
+    /// Calls `body` with the cells of node `i`'s `relayLookahead` neighbours from `relayNext[i]` on.
+    @inline(__always)
+    func forLikelyRelayCells(_ i: Int, _ body: (Int) -> Void) {
+        let count = cells.rowCount(i)
+        let next = Int(relayNext[i])
+        guard count > 0, next >= 0 else { return }
+        let start = cells.rowStart(i)
+        var position = next % count
+        for _ in 0..<min(Self.relayLookahead, count) {
+            body(start + position)
+            position += 1
+            if position == count { position = 0 }
         }
     }
 

@@ -118,6 +118,9 @@ public final class Simulation<P: SimPolicy> {
     /// The lane's tick last prefetched (its sequence number) and how far (1 core, 2 peer states too).
     @exclusivity(unchecked) var laneTickSeen: UInt64 = .max
     @exclusivity(unchecked) var laneTickStage = 0
+    /// Per node: the position in its neighbour row after the last view it relayed (where the core's
+    /// round-robin relay choice usually goes on next time; -1 unknown). A prefetch hint only.
+    @exclusivity(unchecked) var relayNext: FixedArray<Int32>
     @exclusivity(unchecked) var netRng: SplitMix64
     @exclusivity(unchecked) var probeRng: SplitMix64
     @exclusivity(unchecked) var faultRng: SplitMix64
@@ -168,6 +171,7 @@ public final class Simulation<P: SimPolicy> {
         capturedCount.release()
         capturedNext.release()
         trackIdle.release()
+        relayNext.release()
         check.lastAccepted.release()
         cells.release()
     }
@@ -296,6 +300,7 @@ public final class Simulation<P: SimPolicy> {
         chunkCount = Self.chunkCount(nodes: n, threads: threadCount)
         check = CheckerState(n: n, settings: settings)
         trackIdle = FixedArray(repeating: false, count: n)
+        relayNext = FixedArray(repeating: -1, count: n)
         replayIdle = Array(repeating: true, count: n)
         shards = (0..<chunkCount).map { _ in ParShard() }
         lastState = Array(repeating: .starting, count: n)

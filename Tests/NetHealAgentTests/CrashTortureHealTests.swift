@@ -178,7 +178,7 @@ struct CrashTortureHealTests {
         defer { child.killAll() }
 
         // READY <incarnation>: the child's store is open, its heal starts now.
-        guard let ready = child.waitForLine(timeout: .seconds(90), { $0.hasPrefix("READY ") }),
+        guard let ready = await child.waitForLine(timeout: .seconds(90), { $0.hasPrefix("READY ") }),
             let childIncarnation = UInt64(ready.line.dropFirst(6))
         else {
             throw CrashTortureFailure("the child agent never got ready: \(child.stderrTail())")
@@ -190,14 +190,14 @@ struct CrashTortureHealTests {
         var anchorLine: Int?
         switch anchor {
         case .ready: anchorLine = ready.index
-        case .intentWritten: anchorLine = child.waitForLine(from: ready.index, timeout: .seconds(30)) { $0.hasPrefix("LOG heal started") }?.index
-        case .firstActionStep: anchorLine = child.waitForLine(from: ready.index, timeout: .seconds(30), isActionStep)?.index
+        case .intentWritten: anchorLine = await child.waitForLine(from: ready.index, timeout: .seconds(30)) { $0.hasPrefix("LOG heal started") }?.index
+        case .firstActionStep: anchorLine = await child.waitForLine(from: ready.index, timeout: .seconds(30), isActionStep)?.index
         case .secondActionStep:
-            if let first = child.waitForLine(from: ready.index, timeout: .seconds(30), isActionStep) {
-                anchorLine = child.waitForLine(from: first.index + 1, timeout: .seconds(30), isActionStep)?.index
+            if let first = await child.waitForLine(from: ready.index, timeout: .seconds(30), isActionStep) {
+                anchorLine = await child.waitForLine(from: first.index + 1, timeout: .seconds(30), isActionStep)?.index
             }
         case .outcomeWritten:
-            anchorLine = child.waitForLine(from: ready.index, timeout: .seconds(30)) { $0.hasPrefix("LOG heal finished") }?.index
+            anchorLine = await child.waitForLine(from: ready.index, timeout: .seconds(30)) { $0.hasPrefix("LOG heal finished") }?.index
             // A complete heal: refine the duration the `anywhere` anchor spreads its kills over.
             if anchorLine != nil { estimate = (estimate + crashTortureMicros(ContinuousClock.now - readyAt)) / 2 }
         case .anywhere:

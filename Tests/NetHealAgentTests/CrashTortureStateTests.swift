@@ -36,7 +36,7 @@ struct CrashTorturePacing: Codable, Equatable, Sendable {
 @Suite("Crash torture: kill -9 during state writes", .serialized)
 struct CrashTortureStateTests {
     @Test("kill -9 during StateStore.save and nextIncarnation, many times")
-    func killDuringStateWrites() throws {
+    func killDuringStateWrites() async throws {
         let config = CrashTortureConfig.fromEnvironment()
         let kills = Array(0..<config.stateKills)  // cumulative: a replay reruns the whole seed
         print("crash torture (state): seed \(config.seedText), \(kills.count) kill(s); replay with NETHEAL_TORTURE_SEED=\(config.seedText)")
@@ -55,7 +55,7 @@ struct CrashTortureStateTests {
             let child = try CrashTortureChild(
                 filter: "CrashTortureStateChild", variable: stateChildVariable, plan: dir.path,
                 stderrPath: dir.path + "-child-\(kill).err")
-            guard let ready = child.waitForLine(timeout: .seconds(90), { $0.hasPrefix("READY ") }) else {
+            guard let ready = await child.waitForLine(timeout: .seconds(90), { $0.hasPrefix("READY ") }) else {
                 child.killAll()
                 throw CrashTortureFailure("the state child never got ready (\(replay)): \(child.lines.suffix(5)) \(child.stderrTail())")
             }

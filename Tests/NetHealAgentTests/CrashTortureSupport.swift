@@ -129,7 +129,12 @@ final class CrashTortureChild {
     }
 
     /// Waits for the first line (at or after `from`) matching `predicate`; nil at EOF or timeout.
-    func waitForLine(from: Int = 0, timeout: Duration, _ predicate: (String) -> Bool) -> (index: Int, line: String)? {
+    ///
+    /// It polls without blocking and sleeps between polls: a blocking wait would hold one of the few
+    /// threads of Swift's cooperative pool (as many as CPUs: 2 here) for the whole torture, and tests
+    /// running at the same time whose agents run in process (`IntegrationFleet`) then starved until
+    /// they timed out.
+    func waitForLine(from: Int = 0, timeout: Duration, _ predicate: (String) -> Bool) async -> (index: Int, line: String)? {
         let deadline = ContinuousClock.now + timeout
         var checked = from
         while true {
@@ -138,7 +143,9 @@ final class CrashTortureChild {
                 checked += 1
             }
             if reachedEOF || ContinuousClock.now >= deadline { return nil }
-            pump(timeoutMs: 2)
+            let had = (lines.count, buffer.count)
+            pump(timeoutMs: 0)
+            if (lines.count, buffer.count) == had, !reachedEOF { try? await Task.sleep(for: .milliseconds(2)) }
         }
     }
 

@@ -16,7 +16,7 @@ import Testing
 
     @Test func upcomingNamesTheCalendarsNextPops() {
         // Deliveries a few ms ahead (the calendar), each with its own hint and object word; after every
-        // pop, what `upcoming(k)` names must be what the k-th next pop returns.
+        // pop, what `upcoming()` names must be what the next three pops return.
         var rng = SplitMix64(seed: 41)
         var q = EventQueue<Int>()
         for id in 1...3_000 {
@@ -26,10 +26,8 @@ import Testing
         var popped: [Int] = []
         while let e = q.pop() {
             popped.append(e.payload)
-            seen.append((1...3).map { k in
-                let u = q.upcoming(k)
-                return (u.hint, u.hint == 0 ? 0 : q.object(u.slot))
-            })
+            let (third, second, first) = q.upcoming()
+            seen.append([first, second, third].map { u in (u.hint, u.hint == 0 ? 0 : q.object(u.slot)) })
         }
         #expect(popped.count == 3_000)
         var named = 0

@@ -1,4 +1,6 @@
 /// What the core asks its shell to do. The shell performs effects in order and holds no decision logic.
+/// The rare cases with large payloads are `indirect` (boxed), so the common gossip and probe effects
+/// stay small when effects are appended, moved and matched (a 264-byte enum otherwise).
 public enum CoreEffect: Hashable, Sendable {
     /// Send this node's view to `to`, each datagram also carrying the latest stored views of the
     /// origins in `relay` (the shell may skip a relayed view whose origin is the recipient). The shell
@@ -7,13 +9,13 @@ public enum CoreEffect: Hashable, Sendable {
     /// Probe every upstream target once and report back with `.probeRound`.
     case runProbeRound
     /// Cycle the managed interface with the given step of the action ladder; report with `.healFinished`.
-    case cycleInterface(HealOrder)
+    indirect case cycleInterface(HealOrder)
     /// Dry run: the core would have cycled the interface now. Log it; do nothing else.
-    case wouldHeal(HealOrder)
+    indirect case wouldHeal(HealOrder)
     /// Persist this pacing state (the agent must store it before performing later effects).
-    case persist(PacingState)
+    indirect case persist(PacingState)
     /// The decision (state or rule) changed; this record explains the new one.
-    case decisionChanged(DecisionRecord)
+    indirect case decisionChanged(DecisionRecord)
 }
 
 /// The part of a view the core decides; the wire layer adds the stamp (incarnation, sequence, time,

@@ -81,18 +81,26 @@ public struct NodeCore: Sendable {
     @inline(__always)
     /// Where the state this node keeps about its neighbour at `position` in `neighbors` lives (nil when
     /// there is none). A hint a simulator hands the CPU's prefetcher before this node's next event; the
-    /// caller never reads through it. Changes nothing.
-    public func peerStateAddress(position: Int) -> UnsafeRawPointer? {
+    /// caller never reads through it. Changes nothing; `mutating` only so that a caller holding the core
+    /// in place (an array element) does not copy the whole core to ask.
+    public mutating func peerStateAddress(position: Int) -> UnsafeRawPointer? {
         peers.withUnsafeBufferPointer { b in
             position >= 0 && position < b.count ? b.baseAddress.map { UnsafeRawPointer($0 + position) } : nil
         }
     }
 
     /// Where the state this node keeps about all its peers starts, and its size in bytes (the same kind
-    /// of hint: a gossip round reads all of it).
-    public var peerStateExtent: (start: UnsafeRawPointer?, bytes: Int) {
+    /// of hint: a gossip round reads all of it). Changes nothing (`mutating` as above).
+    public mutating func peerStateExtent() -> (start: UnsafeRawPointer?, bytes: Int) {
         peers.withUnsafeBufferPointer { b in
             (b.baseAddress.map { UnsafeRawPointer($0) }, b.count * MemoryLayout<PeerState>.stride)
+        }
+    }
+
+    /// Where this node's sorted neighbour list starts, and its size in bytes (the same kind of hint).
+    public mutating func neighborListExtent() -> (start: UnsafeRawPointer?, bytes: Int) {
+        neighbors.withUnsafeBufferPointer { b in
+            (b.baseAddress.map { UnsafeRawPointer($0) }, b.count * MemoryLayout<MemberIndex>.stride)
         }
     }
 
