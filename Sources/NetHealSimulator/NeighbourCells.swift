@@ -90,6 +90,12 @@ struct NeighbourCells {
     @inline(__always)
     func rowCount(_ r: Int) -> Int { r < rows.count ? Int(rows[r].count) : 0 }
 
+    /// Where receiver `r`'s neighbours start in the flat member list (`cell(_:_:)` searches them).
+    @inline(__always)
+    func rowAddress(_ r: Int) -> UnsafeRawPointer {
+        r < rows.count ? UnsafeRawPointer(members.base + Int(rows[r].start)) : UnsafeRawPointer(members.base)
+    }
+
     /// The address of cell `c`.
     @inline(__always)
     func address(_ c: Int) -> UnsafeRawPointer { UnsafeRawPointer(cells + c) }

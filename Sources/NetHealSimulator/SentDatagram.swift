@@ -35,6 +35,10 @@ final class SentDatagram: @unchecked Sendable {
     /// The origins of the first relayed views (views 1…3), 16 bits each from bit 0, 0xFFFF for none: a
     /// prefetch hint too (the receiver's cells for them).
     let relayedOrigins: UInt64
+    /// Where the sender's view keeps its reach values and (listed layout) its subjects, 0 for none: the
+    /// receiver's core reads both (prefetch hints too).
+    let senderReachAddress: UInt
+    let senderSubjectsAddress: UInt
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
     private let knownBits = Atomic<UInt64>(0)
@@ -61,12 +65,14 @@ final class SentDatagram: @unchecked Sendable {
             kept = KeptView(views[0])
             viewsAddress = Self.address(of: views)
             relayedOrigins = Self.relayedOrigins(of: views)
+            (senderReachAddress, senderSubjectsAddress) = Self.arrays(of: views[0].view)
         case .failure(let e):
             parsed = nil
             error = e
             views = []
             viewsAddress = 0
             relayedOrigins = .max
+            (senderReachAddress, senderSubjectsAddress) = (0, 0)
             kept = nil
             senderReach = ReachabilityView(
                 origin: MemberIndex(rawValue: 0), incarnation: 0, sequence: 0, originTimeMillis: 0, configDigest: 0,
@@ -85,6 +91,13 @@ final class SentDatagram: @unchecked Sendable {
         kept = KeptView(views[0])
         viewsAddress = Self.address(of: views)
         relayedOrigins = Self.relayedOrigins(of: views)
+        (senderReachAddress, senderSubjectsAddress) = Self.arrays(of: views[0].view)
+    }
+
+    /// Where `view`'s reach values and subjects are (0 for none).
+    private static func arrays(of view: ReachabilityView) -> (UInt, UInt) {
+        (view.reach.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
+            view.reachSubjects?.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } ?? 0)
     }
 
     /// `relayedOrigins` of `views`.

@@ -23,13 +23,14 @@ public protocol SimPolicy {
     func relayedViewIsRedundant(
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
     ) -> Bool
-    /// Prefetch hint: where the policy keeps its state about its neighbour at `position` (nil: none).
-    /// Default nil. `mutating` so that the stored policy is asked in place, not copied (changes nothing).
-    mutating func peerStateAddress(position: Int) -> UnsafeRawPointer?
-    /// Prefetch hint: where the policy's state about all its peers starts, and its bytes. Default none.
-    mutating func peerStateExtent() -> (start: UnsafeRawPointer?, bytes: Int)
-    /// Prefetch hint: where the policy's sorted neighbour list starts, and its bytes. Default none.
-    mutating func neighborListExtent() -> (start: UnsafeRawPointer?, bytes: Int)
+    /// Prefetch hint: where the policy keeps its state about its neighbour at `position`, and where
+    /// that storage starts (nil: nothing to fetch). Default nil. `mutating` so that the stored policy is
+    /// asked in place, not copied (changes nothing). See `NodeCore.peerStateAddress`.
+    mutating func peerStateHint(position: Int) -> (element: UnsafeRawPointer, storage: UnsafeRawPointer)?
+    /// Prefetch hint: where the policy's state about its `neighborCount` peers starts, and its bytes.
+    mutating func peerStateExtentHint(neighborCount: Int) -> (start: UnsafeRawPointer, bytes: Int)?
+    /// Prefetch hint: where the storage of the policy's sorted neighbour list starts.
+    mutating func neighborListHint() -> UnsafeRawPointer?
 }
 
 extension SimPolicy {
@@ -43,9 +44,9 @@ extension SimPolicy {
     }
 
     public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool { false }
-    public mutating func peerStateAddress(position: Int) -> UnsafeRawPointer? { nil }
-    public mutating func peerStateExtent() -> (start: UnsafeRawPointer?, bytes: Int) { (nil, 0) }
-    public mutating func neighborListExtent() -> (start: UnsafeRawPointer?, bytes: Int) { (nil, 0) }
+    public mutating func peerStateHint(position: Int) -> (element: UnsafeRawPointer, storage: UnsafeRawPointer)? { nil }
+    public mutating func peerStateExtentHint(neighborCount: Int) -> (start: UnsafeRawPointer, bytes: Int)? { nil }
+    public mutating func neighborListHint() -> UnsafeRawPointer? { nil }
     public func relayedViewIsRedundant(
         origin: MemberIndex, upstream: UpstreamHealth, decision: DecisionState, reachOfMe: Reach?, now: Instant
     ) -> Bool { false }
@@ -59,6 +60,13 @@ extension NodeCore: SimPolicy {
     public static var policyName: String { "netheal" }
     public var pacingState: PacingState? { pacing }
     public var announcedState: DecisionState { state }
+    public mutating func peerStateHint(position: Int) -> (element: UnsafeRawPointer, storage: UnsafeRawPointer)? {
+        peerStateAddress(position: position)
+    }
+    public mutating func peerStateExtentHint(neighborCount: Int) -> (start: UnsafeRawPointer, bytes: Int)? {
+        peerStateExtent(neighborCount: neighborCount)
+    }
+    public mutating func neighborListHint() -> UnsafeRawPointer? { neighborListAddress() }
     public mutating func absorbReceived(_ view: ReachabilityView, direct: Bool, now: Instant) -> Bool {
         receiveView(view, direct: direct, now: now)
     }

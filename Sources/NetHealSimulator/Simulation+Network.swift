@@ -63,7 +63,7 @@ extension Simulation {
         let p = params(i, t)
         if netRng.chance(p.loss) { return }
         // What the delivery will read first (`Simulation+Prefetch.swift`): the receiver's cell for the sender.
-        let hint = PrefetchHint.delivery(to: t, cell: cells.cell(t, i))
+        let hint = prefetching ? PrefetchHint.delivery(to: t, cell: cells.cell(t, i)) : 0
         let object = UInt(bitPattern: Unmanaged.passUnretained(datagram).toOpaque())
         queue.push(at: now + latency(p), .deliver(to: t, datagram: datagram, tag: tag), hint: hint, object: object)
         if netRng.chance(p.duplicate) {

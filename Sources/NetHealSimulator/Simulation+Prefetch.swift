@@ -37,11 +37,12 @@ enum PrefetchHint {
 /// next events, so after each pop the engine looks a few events ahead and asks the CPU for their lines,
 /// in three stages so that no stage waits on a line that is not there yet:
 ///
-/// - three events ahead: the node's core (its fixed part), its cell for the sender, the queue's note of
-///   the datagram's address;
-/// - two ahead: the peer state the delivery updates, the receiver's neighbour list and the view the
-///   cell keeps (the core and the cell arrived meanwhile), and the datagram's object;
-/// - one ahead: the datagram's views, and the receiver's cells for the relayed views' origins.
+/// - three events ahead: the lines of the receiver's core a delivery reads, its cell for the sender, its
+///   row of neighbours in the cell table, the queue's note of the datagram's address;
+/// - two ahead: the peer state the delivery updates and its storage header, the receiver's neighbour
+///   list (the core arrived meanwhile), and the datagram's object;
+/// - one ahead: the datagram's views, the sender's reach list, the view the receiver's cell keeps
+///   (the cell arrived meanwhile), and the receiver's cells for the relayed views' origins.
 ///
 /// A tick (the lane) gets its core as soon as it is the lane's next event, its peer states (a gossip
 /// round reads them all) one event later, and the views it will likely relay (where the core's
@@ -63,36 +64,64 @@ extension Simulation {
         guard prefetching else { return }
         let (far, near, next) = queue.upcoming()
         if far.hint & PrefetchHint.nodeFlag != 0 {
-            prefetchCore(PrefetchHint.nodeOf(far.hint))
-            if far.hint & PrefetchHint.cellFlag != 0 { netheal_prefetch(cells.address(PrefetchHint.cellOf(far.hint))) }
+            let r = PrefetchHint.nodeOf(far.hint)
+            if far.hint & PrefetchHint.cellFlag != 0 {
+                // A delivery reads few lines of the core; its row of neighbours is searched for the
+                // relayed views' origins (one event ahead).
+                prefetchCore(r, lines: Self.deliveryCoreLines)
+                netheal_prefetch(cells.address(PrefetchHint.cellOf(far.hint)))
+                let row = cells.rowAddress(r)
+                netheal_prefetch(row)
+                netheal_prefetch(row + 63)
+            } else {
+                prefetchCore(r)
+            }
             if let entry = queue.objectEntryAddress(far.slot) { netheal_prefetch(entry) }
         }
         if near.hint & PrefetchHint.cellFlag != 0 {
             let r = PrefetchHint.nodeOf(near.hint)
             let c = PrefetchHint.cellOf(near.hint)
-            if let peer = nodes[r].peerStateAddress(position: c - cells.rowStart(r)) { netheal_prefetch(peer) }
-            // The receiver's sorted neighbour list (one storage shared by its core and its watermarks:
-            // both search it for the sender).
-            let list = nodes[r].neighborListExtent()
-            if let start = list.start {
-                netheal_prefetch(start)
-                netheal_prefetch(start + max(0, list.bytes - 1))
+            netheal_prefetch(cells.address(c))
+            if let peer = nodes[r].peerStateHint(position: c - cells.rowStart(r)) {
+                netheal_prefetch(peer.element)
+                netheal_prefetch(peer.storage)
             }
-            if let kept = UnsafeRawPointer(bitPattern: cells.keptAddress(c)) { netheal_prefetch(kept) }
+            // The receiver's sorted neighbour list (one storage shared by its core and its watermarks:
+            // both search it for the sender): header and 32 two-byte members.
+            if let list = nodes[r].neighborListHint() {
+                netheal_prefetch(list)
+                netheal_prefetch(list + 64)
+            }
         }
         if near.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(near.slot)) {
             for line in 0..<Self.datagramLines { netheal_prefetch(datagram + 64 * line) }
         }
         if next.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(next.slot)) {
             // The event is still queued, so its datagram is alive: read two words of it, unretained.
-            let (views, relayed) = Unmanaged<SentDatagram>.fromOpaque(datagram)._withUnsafeGuaranteedRef {
-                ($0.viewsAddress, $0.relayedOrigins)
+            let (views, relayed, reach, subjects) = Unmanaged<SentDatagram>.fromOpaque(datagram)._withUnsafeGuaranteedRef {
+                ($0.viewsAddress, $0.relayedOrigins, $0.senderReachAddress, $0.senderSubjectsAddress)
             }
             if let views = UnsafeRawPointer(bitPattern: views) {
                 for line in 0..<Self.viewLines { netheal_prefetch(views + 64 * line) }
             }
-            // The receiver's cells for the relayed views' origins (the decoder checks each against them).
+            // The sender's reach list, which the receiver's core searches for itself.
+            // (Each from its storage header, 32 bytes before the first element, which a copy retains.)
+            if let reach = UnsafeRawPointer(bitPattern: reach) {
+                netheal_prefetch(reach - 32)
+                netheal_prefetch(reach + 32)
+            }
+            if let subjects = UnsafeRawPointer(bitPattern: subjects) {
+                netheal_prefetch(subjects - 32)
+                netheal_prefetch(subjects + 32)
+            }
             let r = PrefetchHint.nodeOf(next.hint)
+            // The view the receiver's cell for the sender keeps (released when this one replaces it).
+            if next.hint & PrefetchHint.cellFlag != 0,
+                let kept = UnsafeRawPointer(bitPattern: cells.keptAddress(PrefetchHint.cellOf(next.hint)))
+            {
+                netheal_prefetch(kept)
+            }
+            // The receiver's cells for the relayed views' origins (the decoder checks each against them).
             var rest = relayed
             while rest & 0xFFFF != 0xFFFF {
                 if let c = cells.cell(r, Int(rest & 0xFFFF)) { netheal_prefetch(cells.address(c)) }
@@ -123,11 +152,10 @@ extension Simulation {
         }
         switch laneTickStage {
         case 1:
-            let extent = nodes[i].peerStateExtent()
-            if let start = extent.start {
+            if let extent = nodes[i].peerStateExtentHint(neighborCount: cells.rowCount(i)) {
                 var offset = 0
                 while offset < extent.bytes {
-                    netheal_prefetch(start + offset)
+                    netheal_prefetch(extent.start + offset)
                     offset += 64
                 }
             }
@@ -167,15 +195,24 @@ extension Simulation {
         }
     }
 
-    /// Node `i`'s policy value (its fixed part) and its decoder watermarks.
+    /// The lines of a `NodeCore` a delivery reads (its identity, neighbour list, peer storage and last
+    /// contact in the first; the derived bounds in the next four; the state it announces in line 10),
+    /// as a bit set. Fetching all 13 lines of the 800-byte core for every delivery filled the CPU's
+    /// miss buffers (a CPU-clock profile put samples on the prefetch instructions themselves).
+    static var deliveryCoreLines: UInt64 { 0b100_0001_1111 }
+
+    /// Node `i`'s policy value (its fixed part: the lines in `lines`, default all) and its decoder
+    /// watermarks.
     @inline(__always)
-    func prefetchCore(_ i: Int) {
+    func prefetchCore(_ i: Int, lines: UInt64 = .max) {
         guard i < n else { return }
         let core = UnsafeRawPointer(nodes.base + i)
         var offset = 0
+        var line = 0
         while offset < MemoryLayout<P>.stride {
-            netheal_prefetch(core + offset)
+            if lines >> UInt64(line) & 1 != 0 { netheal_prefetch(core + offset) }
             offset += 64
+            line += 1
         }
         let marks = UnsafeRawPointer(watermarks.base + i)
         netheal_prefetch(marks)

@@ -113,7 +113,8 @@ public final class Simulation<P: SimPolicy> {
     @exclusivity(unchecked) var queue = EventQueue<Event>()
     @exclusivity(unchecked) var now: Int64 = 0
     /// Look ahead in the queue and prefetch (`Simulation+Prefetch.swift`); default
-    /// `Simulation.prefetchEnabled` (on). Changes no result (tests run both ways).
+    /// `Simulation.prefetchEnabled` (on) with the serial engine, off with two threads. Changes no result
+    /// (tests run both ways).
     @exclusivity(unchecked) var prefetching: Bool
     /// The lane's tick last prefetched (its sequence number) and how far (1 core, 2 peer states too).
     @exclusivity(unchecked) var laneTickSeen: UInt64 = .max
@@ -189,7 +190,9 @@ public final class Simulation<P: SimPolicy> {
         tick = scenario.effectiveTick.nanosecondsClamped
         probeTimeoutNanos = scenario.settings.probeTimeout.nanosecondsClamped
         self.recordTimeline = recordTimeline
-        prefetching = Self.prefetchEnabled
+        // The window engine replays the fleet-wide part serially: hints (a search per datagram sent)
+        // would only slow that part, and its windows are not looked ahead into.
+        prefetching = Self.prefetchEnabled && threadCount == 1
         defaultLatency = (
             scenario.network.latencyMin, scenario.network.latencyMean,
             (scenario.network.latencyMin.nanosecondsClamped, scenario.network.latencyMean.nanosecondsClamped)

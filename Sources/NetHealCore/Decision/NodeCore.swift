@@ -76,34 +76,44 @@ public struct NodeCore: Sendable {
         self.peers = Array(repeating: PeerState(), count: neighbors.count)
     }
 
+    // MARK: Prefetch hints (for a simulator: `NetHealSimulator/Simulation+Prefetch.swift`)
+    //
+    // Addresses a simulator hands the CPU's prefetcher before this node's next event. They are computed
+    // from the one word where an array keeps its storage and the standard library's storage header
+    // (32 bytes on 64-bit platforms) without reading the array: reading its count would wait for the
+    // very line the hint is meant to fetch. A caller never reads through them, so a wrong address only
+    // fetches a useless line (NetHealSimulatorTests check them against the arrays). `mutating` only so
+    // that a core held in place (an array element) is not copied to be asked; nothing changes.
+
+    /// The start of an array's storage object (its header, then its elements).
+    @inline(__always)
+    static func storageAddress<T>(_ array: [T]) -> UnsafeRawPointer {
+        unsafeBitCast(array, to: UnsafeRawPointer.self)
+    }
+
+    /// Bytes before an array's first element in its storage object.
+    public static var arrayHeaderBytes: Int { 32 }
+
+    /// Where the state about the neighbour at `position` in `neighbors` is, and where the storage
+    /// holding it starts (its header: a mutation checks the count there).
+    public mutating func peerStateAddress(position: Int) -> (element: UnsafeRawPointer, storage: UnsafeRawPointer) {
+        let storage = Self.storageAddress(peers)
+        return (storage + Self.arrayHeaderBytes + position &* MemoryLayout<PeerState>.stride, storage)
+    }
+
+    /// Where the state about all neighbours starts (storage header first), and its bytes for
+    /// `neighborCount` neighbours (a gossip round reads all of it).
+    public mutating func peerStateExtent(neighborCount: Int) -> (start: UnsafeRawPointer, bytes: Int) {
+        (Self.storageAddress(peers), Self.arrayHeaderBytes + neighborCount &* MemoryLayout<PeerState>.stride)
+    }
+
+    /// Where the sorted neighbour list's storage starts (header first; both the core and a decoder's
+    /// watermarks search it).
+    public mutating func neighborListAddress() -> UnsafeRawPointer { Self.storageAddress(neighbors) }
+
     /// The position of `member` in `neighbors`, or nil when it is not a neighbour. Inlined: called from
     /// mutating methods, an out-of-line call copied the whole core first.
     @inline(__always)
-    /// Where the state this node keeps about its neighbour at `position` in `neighbors` lives (nil when
-    /// there is none). A hint a simulator hands the CPU's prefetcher before this node's next event; the
-    /// caller never reads through it. Changes nothing; `mutating` only so that a caller holding the core
-    /// in place (an array element) does not copy the whole core to ask.
-    public mutating func peerStateAddress(position: Int) -> UnsafeRawPointer? {
-        peers.withUnsafeBufferPointer { b in
-            position >= 0 && position < b.count ? b.baseAddress.map { UnsafeRawPointer($0 + position) } : nil
-        }
-    }
-
-    /// Where the state this node keeps about all its peers starts, and its size in bytes (the same kind
-    /// of hint: a gossip round reads all of it). Changes nothing (`mutating` as above).
-    public mutating func peerStateExtent() -> (start: UnsafeRawPointer?, bytes: Int) {
-        peers.withUnsafeBufferPointer { b in
-            (b.baseAddress.map { UnsafeRawPointer($0) }, b.count * MemoryLayout<PeerState>.stride)
-        }
-    }
-
-    /// Where this node's sorted neighbour list starts, and its size in bytes (the same kind of hint).
-    public mutating func neighborListExtent() -> (start: UnsafeRawPointer?, bytes: Int) {
-        neighbors.withUnsafeBufferPointer { b in
-            (b.baseAddress.map { UnsafeRawPointer($0) }, b.count * MemoryLayout<MemberIndex>.stride)
-        }
-    }
-
     func slot(of member: MemberIndex) -> Int? {
         if isFullMesh {
             guard member != me, member.int < roster.count else { return nil }
