@@ -97,7 +97,7 @@ extension Simulation {
             for line in 0..<Self.datagramLines { netheal_prefetch(datagram + 64 * line) }
         }
         if next.hint != 0, let datagram = UnsafeRawPointer(bitPattern: queue.object(next.slot)) {
-            // The event is still queued, so its datagram is alive: read two words of it, unretained.
+            // The event is still queued, so its datagram is alive: read four words of it, unretained.
             let (views, relayed, reach, subjects) = Unmanaged<SentDatagram>.fromOpaque(datagram)._withUnsafeGuaranteedRef {
                 ($0.viewsAddress, $0.relayedOrigins, $0.senderReachAddress, $0.senderSubjectsAddress)
             }
