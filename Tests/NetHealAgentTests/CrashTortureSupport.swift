@@ -134,18 +134,26 @@ final class CrashTortureChild {
     /// threads of Swift's cooperative pool (as many as CPUs: 2 here) for the whole torture, and tests
     /// running at the same time whose agents run in process (`IntegrationFleet`) then starved until
     /// they timed out.
+    /// Everything that arrived is read before the deadline is looked at: a task that resumes late (the
+    /// machine busy) still finds a line that came in time.
     func waitForLine(from: Int = 0, timeout: Duration, _ predicate: (String) -> Bool) async -> (index: Int, line: String)? {
         let deadline = ContinuousClock.now + timeout
         var checked = from
         while true {
+            // Read what is there (a bounded batch), without blocking.
+            var arrived = false
+            while !reachedEOF, lines.count - checked < 4096 {
+                let before = (lines.count, buffer.count)
+                pump(timeoutMs: 0)
+                if (lines.count, buffer.count) == before { break }
+                arrived = true
+            }
             while checked < lines.count {
                 if predicate(lines[checked]) { return (checked, lines[checked]) }
                 checked += 1
             }
             if reachedEOF || ContinuousClock.now >= deadline { return nil }
-            let had = (lines.count, buffer.count)
-            pump(timeoutMs: 0)
-            if (lines.count, buffer.count) == had, !reachedEOF { try? await Task.sleep(for: .milliseconds(2)) }
+            if !arrived { try? await Task.sleep(for: .milliseconds(2)) }
         }
     }
 
