@@ -63,7 +63,7 @@ final class SentDatagram: @unchecked Sendable {
             views = (0..<p.viewCount).map { decoder.signedView(p, at: $0) }
             senderReach = views[0].view
             kept = KeptView(views[0])
-            viewsAddress = Self.address(of: views)
+            viewsAddress = elementsAddress(views)
             relayedOrigins = Self.relayedOrigins(of: views)
             (senderReachAddress, senderSubjectsAddress) = Self.arrays(of: views[0].view)
         case .failure(let e):
@@ -89,15 +89,14 @@ final class SentDatagram: @unchecked Sendable {
         views = made.parsed.views
         senderReach = views[0].view
         kept = KeptView(views[0])
-        viewsAddress = Self.address(of: views)
+        viewsAddress = elementsAddress(views)
         relayedOrigins = Self.relayedOrigins(of: views)
         (senderReachAddress, senderSubjectsAddress) = Self.arrays(of: views[0].view)
     }
 
     /// Where `view`'s reach values and subjects are (0 for none).
     private static func arrays(of view: ReachabilityView) -> (UInt, UInt) {
-        (view.reach.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) },
-            view.reachSubjects?.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } ?? 0)
+        (elementsAddress(view.reach), view.reachSubjects.map(elementsAddress) ?? 0)
     }
 
     /// `relayedOrigins` of `views`.
@@ -110,10 +109,6 @@ final class SentDatagram: @unchecked Sendable {
         return packed
     }
 
-    /// The address of `views`' first element (0 when empty).
-    private static func address(of views: [SignedView]) -> UInt {
-        views.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
-    }
 
     /// The origin of view `k` (datagram order).
     @inline(__always)
@@ -136,6 +131,11 @@ final class KeptView: @unchecked Sendable {
     let bytesAddress: UInt
     init(_ view: SignedView) {
         self.view = view
-        bytesAddress = view.bytes.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        bytesAddress = elementsAddress(view.bytes)
     }
+}
+
+/// The address of `array`'s first element (0 when it has no storage): a prefetch hint.
+private func elementsAddress<T>(_ array: [T]) -> UInt {
+    array.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
 }

@@ -134,6 +134,7 @@ final class CrashTortureChild {
     /// threads of Swift's cooperative pool (as many as CPUs: 2 here) for the whole torture, and tests
     /// running at the same time whose agents run in process (`IntegrationFleet`) then starved until
     /// they timed out.
+    ///
     /// Everything that arrived is read before the deadline is looked at: a task that resumes late (the
     /// machine busy) still finds a line that came in time.
     func waitForLine(from: Int = 0, timeout: Duration, _ predicate: (String) -> Bool) async -> (index: Int, line: String)? {

@@ -82,7 +82,7 @@ public struct NodeCore: Sendable {
     // from the one word where an array keeps its storage and the standard library's storage header
     // (32 bytes on 64-bit platforms) without reading the array: reading its count would wait for the
     // very line the hint is meant to fetch. A caller never reads through them, so a wrong address only
-    // fetches a useless line (NetHealSimulatorTests check them against the arrays). `mutating` only so
+    // fetches a useless line (NetHealCoreTests' `PrefetchHintTests` check them against the arrays). `mutating` only so
     // that a core held in place (an array element) is not copied to be asked; nothing changes.
 
     /// The start of an array's storage object (its header, then its elements).
