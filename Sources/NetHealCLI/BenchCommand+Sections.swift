@@ -38,7 +38,7 @@ enum SimulatorBenchSection {
             let sorted = speeds.sorted { $0.nodeSecondsPerSecond < $1.nodeSecondsPerSecond }
             let median = sorted[sorted.count / 2]
             let ratio = c.target.map { String(format: "%.2f×", median.nodeSecondsPerSecond / $0) } ?? "—"
-            let engine = median.threads > 1 ? ", window-parallel engine (\(median.threads) threads)" : ""
+            let engine = median.threads > 1 || median.verifierThread ? ", engine \(median.engineText)" : ""
             print("| \(c.size) nodes | \(c.fast ? "fast stand-in" : "ed25519 (libsodium)")\(engine) | \(c.duration.components.seconds) s "
                 + "| \(Int(median.nodeSecondsPerSecond)) | \(String(format: "%.1f×", median.simulatedPerWall)) "
                 + "| \(c.targetText) | \(ratio) | \(speeds.map(\.violations).reduce(0, +)) |")

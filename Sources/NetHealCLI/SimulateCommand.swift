@@ -57,7 +57,7 @@ public struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Use the fast stand-in signer instead of libsodium Ed25519 (huge fleets; output says so).")
     var fastSigner = false
 
-    @Option(help: "Engine threads: 1 (serial) or 2 (window-parallel, identical results; fast signer only). Default: 2 for fleets of 5,000+ nodes with --fast-signer on 2+ CPUs with a second core idle, else 1.")
+    @Option(help: "Threads: 1 or 2, identical results. With --fast-signer, 2 is the window-parallel engine (default for fleets of 5,000+ nodes); with Ed25519, 2 checks signatures ahead on a second thread (default for runs of 30,000+ node-seconds). Either default needs 2+ CPUs with a second core idle.")
     var threads: Int?
 
     @Flag(help: "Print only failing runs (and the summary).")

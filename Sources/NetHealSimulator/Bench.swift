@@ -80,11 +80,19 @@ public enum Bench {
             let rss = peakRSSKiB().map { "\($0 / 1024) MiB" } ?? "n/a"
             let spread = runs.count == 1 ? "" : " (median of \(runs.count) runs; all: \(walls.map { String(format2: $0) + "s" }.joined(separator: " ")))"
             lines.append("  \(c.size) nodes, \(SimDuration.format(c.duration)) simulated, signer \(c.fast ? "fast stand-in" : "ed25519 (libsodium)"): "
-                + "engine \(m.threads == 1 ? "serial (1 thread)" : "window-parallel (\(m.threads) threads)"): "
+                + "engine \(m.engineText): "
                 + "\(String(format2: m.wallSeconds))s wall\(spread), simulated/wall \(String(format2: m.simulatedPerWall))×, "
                 + "\(Int(m.nodeSecondsPerSecond)) node-s/s, "
                 + "\(Int(Double(m.events) / m.wallSeconds)) events/s, peak RSS \(rss), violations \(runs.map(\.violations).max() ?? 0)")
         }
         return lines
+    }
+}
+
+extension SimulatorSpeed {
+    /// How the run used the machine: "serial (1 thread)", "serial + verifying thread (2 threads)" or
+    /// "window-parallel (2 threads)".
+    public var engineText: String {
+        threads > 1 ? "window-parallel (\(threads) threads)" : verifierThread ? "serial + verifying thread (2 threads)" : "serial (1 thread)"
     }
 }

@@ -14,6 +14,8 @@ public struct SimulatorSpeed: Sendable {
     public var violations: Int
     /// Engine threads the run used (1 serial, 2 window-parallel).
     public var threads: Int
+    /// True when a second thread checked signatures ahead (real signer, `Simulation.verifierThread`).
+    public var verifierThread = false
 
     /// Runs the `simulate --bench` fleet of `size` nodes (three racks, a wedge, a rack outage, an
     /// isolated node, a fleet-wide outage) for `duration` with seed `seed`, every invariant checked.
@@ -24,12 +26,13 @@ public struct SimulatorSpeed: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let used = Simulation<NodeCore>.engineThreads(scenario: scenario, requested: threads)
-        let result = try SimulationRunner.run(scenario, threads: used)
+        // With the real signer the engine is serial; `threads` then decides the verifying thread.
+        let result = try SimulationRunner.run(scenario, threads: fast ? used : threads)
         let elapsed = clock.now - start
         let wall = max(1e-9, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         let simulated = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         return SimulatorSpeed(
             wallSeconds: wall, simulatedPerWall: simulated / wall, nodeSecondsPerSecond: Double(size) * simulated / wall,
-            events: result.events, violations: result.violations.count, threads: used)
+            events: result.events, violations: result.violations.count, threads: used, verifierThread: result.verifierThread)
     }
 }

@@ -36,8 +36,9 @@ public enum ResultText {
                 + (r.acceptedAfterRestart > 0 ? " (\(r.acceptedAfterRestart) by a freshly restarted receiver)" : ""))
         }
         if r.signer == .ed25519 {
-            out.append("  signatures: \(r.verificationsComputed) verified by libsodium, \(r.verificationsMemoized) identical"
-                + " re-checks memoized; \(r.datagramsDelivered) datagrams accepted")
+            out.append("  signatures: \(r.verificationsComputed) verified by libsodium"
+                + (r.verifierThread ? " (ahead, on a second thread)" : "")
+                + ", \(r.verificationsMemoized) identical re-checks memoized; \(r.datagramsDelivered) datagrams accepted")
         }
         for v in r.violations { out.append("  \(v)") }
         return out.joined(separator: "\n")

@@ -42,6 +42,9 @@ final class SentDatagram: @unchecked Sendable {
     /// Bit i: view i of these bytes verified (only kept where verification is pure and uncounted: the
     /// fast stand-in signer; the real one is memoized and counted by `CachingVerifier`).
     private let knownBits = Atomic<UInt64>(0)
+    /// The check of the sender's signature queued for the verifying thread (`VerifyAhead.swift`), nil
+    /// when there is none (the stand-in signer, no verifying thread, injected bytes).
+    let ahead: AheadCheck?
 
     /// The cached verification bits (relaxed: a plain load on x86-64 and arm64).
     @inline(__always)
@@ -56,6 +59,7 @@ final class SentDatagram: @unchecked Sendable {
     /// Bytes injected by a fault: parsed, and every view decoded from them.
     init(_ bytes: [UInt8], decoder: DatagramDecoder) {
         self.bytes = bytes
+        ahead = nil
         switch decoder.parse(bytes, materializeViews: false) {
         case .success(let p):
             parsed = p
@@ -82,8 +86,10 @@ final class SentDatagram: @unchecked Sendable {
 
     /// A datagram the simulator encoded: the encoder's parse and views (the very bytes of the datagram,
     /// so the very parse and views `decoder.parse` and a decode give; NetHealWireTests pin this).
-    init(_ made: ParsedEncodedDatagram) {
+    /// `ahead`: the sender's signature check queued for the verifying thread, if any.
+    init(_ made: ParsedEncodedDatagram, ahead: AheadCheck? = nil) {
         bytes = made.bytes
+        self.ahead = ahead
         parsed = made.parsed
         error = nil
         views = made.parsed.views

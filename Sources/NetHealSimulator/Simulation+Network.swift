@@ -52,7 +52,12 @@ extension Simulation {
             throw SimulationCrash(description: "encoder refused \(Scenario.nodeName(i))'s view: \(error)")
         }
         if capturesSent[i] { capture(i, made.bytes) }
-        return SentDatagram(made)
+        guard let verifying else { return SentDatagram(made) }
+        // An answer taken ahead was refuted: the run is discarded anyway, stop it here.
+        if verifier?.refuted == true { throw VerifyAheadRefuted() }
+        // The verifying thread checks the sender's signature while the events before its first delivery run.
+        let check = verifying.makeCheck(signedView: made.parsed.views[0].bytes, publicKey: roster.members[i].publicKey)
+        return SentDatagram(made, ahead: verifying.submit(check) ? check : nil)
     }
 
     /// One datagram on the link i → t: partition, loss, latency, reordering, duplication.

@@ -42,6 +42,8 @@ public final class Simulation<P: SimPolicy> {
     let encoder: DatagramEncoder
     let decoder: DatagramDecoder
     let verifier: CachingVerifier?
+    /// The verifying thread (`VerifyAhead.swift`), nil without one (`Simulation.verifierThread`).
+    let verifying: VerifyAheadWorker?
     let signers: [any ViewSigner]
     let forger: any ViewSigner
     let configDigest: UInt64
@@ -242,9 +244,13 @@ public final class Simulation<P: SimPolicy> {
             let memo = CachingVerifier(Ed25519Verifier())
             verifier = memo
             decoder = DatagramDecoder(roster: roster, verifier: memo)
+            verifying =
+                Self.verifierThread(scenario: scenario, requested: threads)
+                ? VerifyAheadWorker(verifier: VerifyAheadTesting.verifier ?? memo.inner) : nil
         case .fast:
             // The stand-in is cheaper than a memo lookup: no memo.
             verifier = nil
+            verifying = nil
             decoder = DatagramDecoder(roster: roster, verifier: FastStandInVerifier())
         }
         var nodes: [P] = []
@@ -319,11 +325,20 @@ public final class Simulation<P: SimPolicy> {
 
     /// Runs to the scenario's end, checking invariants after every event, then the expectations.
     public func run() throws -> SimulationResult {
-        if threads > 1 {
-            try advanceParallel(to: scenario.duration.nanosecondsClamped)
-        } else {
-            try advance(to: scenario.duration.nanosecondsClamped)
+        verifying?.start()
+        defer { verifying?.stop() }
+        do {
+            if threads > 1 {
+                try advanceParallel(to: scenario.duration.nanosecondsClamped)
+            } else {
+                try advance(to: scenario.duration.nanosecondsClamped)
+            }
+        } catch {
+            // A crash after an answer taken ahead of its check: first make sure that answer was right.
+            try confirmVerifiedAhead()
+            throw error
         }
+        try confirmVerifiedAhead()
         finish()
         return result
     }
@@ -432,6 +447,7 @@ public final class Simulation<P: SimPolicy> {
         result.traceHash = hash
         result.verificationsComputed = verifier?.computed ?? result.datagramsDelivered
         result.verificationsMemoized = verifier?.memoized ?? 0
+        recordVerifyAhead()
         result.rejected = rejectedCounts.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         evaluateExpectations()
     }

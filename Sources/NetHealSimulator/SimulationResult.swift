@@ -68,6 +68,10 @@ public struct SimulationResult: Sendable {
     /// answered from the simulator's memo (`CachingVerifier`).
     public var verificationsComputed = 0
     public var verificationsMemoized = 0
+    /// True when a second thread checked signatures ahead (`Simulation.verifierThread`); then how many of
+    /// `verificationsComputed` it had answered before they were needed. Never changes any other field.
+    public var verifierThread = false
+    public var verificationsAhead = 0
     public var datagramsSent = 0
     public var datagramsDelivered = 0
     public var gossipBytes = 0
