@@ -163,7 +163,7 @@ extension Simulation {
         }
         // The fast stand-in's verification is pure and not counted: its answer is shared by the recipients.
         let old: UInt64 = verifier == nil ? sent.knownValid : 0
-        if let verifying = verifier, verifying.ahead !== sent.ahead { verifying.ahead = sent.ahead }
+        if let memo = verifier, memo.ahead !== sent.ahead { memo.ahead = sent.ahead }
         var known = old
         let local = Instant(nanoseconds: now &+ monoOffset[i])
         let outcome = acceptedViews(i, parsed, knownValid: &known, local)

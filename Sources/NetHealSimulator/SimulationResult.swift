@@ -69,7 +69,8 @@ public struct SimulationResult: Sendable {
     public var verificationsComputed = 0
     public var verificationsMemoized = 0
     /// True when a second thread checked signatures ahead (`Simulation.verifierThread`); then how many of
-    /// `verificationsComputed` it had answered before they were needed. Never changes any other field.
+    /// `verificationsComputed` that thread computed (timing-dependent, so in no text and no trace).
+    /// Neither changes any other field.
     public var verifierThread = false
     public var verificationsAhead = 0
     public var datagramsSent = 0
