@@ -95,8 +95,8 @@ final class AheadCheck: @unchecked Sendable {
 /// it compute checks itself when the worker falls behind, which balances the two.
 ///
 /// A single-producer single-consumer ring: the simulation's thread writes slots at `head`, the worker
-/// takes them at `tail`; a full ring only means the check is computed inline. The worker spins briefly
-/// between checks, then yields, then naps (no work for long: the fleet is quiet).
+/// takes them at `tail`; a full ring only means the check is computed inline. Between checks the worker
+/// waits as `ParWorker` does: it spins briefly, then yields, then naps (no work for long: the fleet is quiet).
 ///
 /// `@unchecked Sendable`: each slot is written by the producer before it publishes `head` (releasing)
 /// and read and cleared by the worker before it publishes `tail` (releasing); each side acquires the
@@ -176,23 +176,18 @@ final class VerifyAheadWorker: @unchecked Sendable {
 
     private func loop() {
         var t = tail.load(ordering: .relaxed)
-        var spins = 0
         while true {
-            if t < head.load(ordering: .acquiring) {
-                let slot = slots + (t & (Self.capacity - 1))
-                let check = slot.pointee!.takeRetainedValue()
-                slot.pointee = nil
-                t += 1
-                tail.store(t, ordering: .releasing)
-                if check.computeIfUnclaimed() { workerRan.wrappingAdd(1, ordering: .relaxed) }
-                spins = 0
-                continue
+            ParWorker.wait(spinsBeforeYield: 20_000) {
+                stopping.load(ordering: .acquiring) || t < head.load(ordering: .acquiring)
             }
+            // Stopping leaves the checks not taken yet to `stop`: the run's answers are all confirmed by then.
             if stopping.load(ordering: .acquiring) { break }
-            spins += 1
-            if spins > 20_000 {
-                if spins > 22_000 { usleep(50) } else { sched_yield() }
-            }
+            let slot = slots + (t & (Self.capacity - 1))
+            let check = slot.pointee!.takeRetainedValue()
+            slot.pointee = nil
+            t += 1
+            tail.store(t, ordering: .releasing)
+            if check.computeIfUnclaimed() { workerRan.wrappingAdd(1, ordering: .relaxed) }
         }
         exited.store(true, ordering: .releasing)
     }
